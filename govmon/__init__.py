@@ -1,0 +1,1 @@
+"""govmon: assessment-rule monitoring on Kafka."""
