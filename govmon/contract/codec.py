@@ -62,9 +62,10 @@ def decode_event(raw: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Gov
     except msgspec.ValidationError as exc:
         message = str(exc)
         code = _classify(message)
-        if code == "unknown_type" or message.startswith("Object missing required field `type`"):
+        if code == "unknown_type":
             message = _explain_type(raw, message)
-            code = "unknown_type"
+        if message.startswith("Object missing required field"):
+            code = "missing_field"
         raise InvalidEvent(message, code) from None
     except msgspec.DecodeError as exc:
         raise InvalidEvent(f"not valid JSON: {exc}", "bad_json") from None
@@ -77,9 +78,9 @@ def _explain_type(raw: bytes | str, message: str) -> str:
         probe = _PROBE.decode(raw)
     except msgspec.DecodeError:
         return message
-    value = probe.get("type")
+    value = probe.get("type") if isinstance(probe, dict) else None
     if value is None:
-        return "Object missing required field `type`"
+        return message
     return f"unknown event type {value!r} - at `$.type` (known: {', '.join(sorted(EVENT_TYPES))})"
 
 
@@ -88,4 +89,4 @@ def encode_event(event: GovEvent) -> bytes:
 
 
 def to_dict(event: GovEvent) -> dict[str, object]:
-    return msgspec.to_builtins(event)  # type: ignore[no-any-return]
+    return msgspec.to_builtins(event)

@@ -28,7 +28,7 @@ OpinionLevel = Literal["especially_major", "major", "large", "general"]
 OpinionAction = Literal["authoritative_info", "press_conference"]
 
 
-class _Data(Struct, frozen=True, forbid_unknown_fields=True):
+class _Data(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     """Base of every ``data`` payload: unknown fields are refused (a typo is an error)."""
 
 
@@ -127,7 +127,12 @@ class InspectionFindingData(_Data, frozen=True):
 
 
 class _Envelope(
-    Struct, frozen=True, tag_field="type", forbid_unknown_fields=False, kw_only=True
+    Struct,
+    frozen=True,
+    tag_field="type",
+    forbid_unknown_fields=False,
+    kw_only=True,
+    omit_defaults=True,
 ):
     """CloudEvents 1.0 context attributes.
 
@@ -240,7 +245,7 @@ GovEvent = (
 
 EVENT_TYPES: dict[str, type[_Envelope]] = {
     str(cls.__struct_config__.tag): cls
-    for cls in GovEvent.__args__  # type: ignore[attr-defined]
+    for cls in GovEvent.__args__
 }
 
 __all__ = [

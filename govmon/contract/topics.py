@@ -52,3 +52,10 @@ def route(event: GovEvent) -> tuple[TopicSpec, str]:
     if family == "datashare":
         return DATASHARE, data.task_id  # type: ignore[union-attr]
     return UNITS, data.unit_id  # type: ignore[union-attr]
+
+
+# Consumer groups of the pipeline and what they read, in flow order: `produce --wait`
+# returns once each group has committed the end of each of its topics.
+PIPELINE: tuple[tuple[str, tuple[TopicSpec, ...]], ...] = (
+    ("govmon-ingest", (RAW,)),
+)

@@ -1,0 +1,60 @@
+# govmon — the two commands that matter: `make demo` and `make test`.
+# Everything installs itself: a virtualenv in .venv, Kafka jars in ~/.cache/govmon.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+PYTEST := $(BIN)/pytest -p no:cacheprovider
+
+.PHONY: install up down status clean demo test lint typecheck unit integration e2e bench soak
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "govmon needs Python 3.11, found " + sys.version'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+up: install
+	$(BIN)/govmon up
+
+down: install
+	$(BIN)/govmon down
+
+status: install
+	$(BIN)/govmon status
+
+clean: install
+	$(BIN)/govmon clean
+
+demo: install
+	$(BIN)/python -m govmon.demo
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(PYTEST) -q tests/unit
+
+integration: install
+	$(PYTEST) -q -m "integration and not soak" tests/integration
+
+e2e: install
+	$(PYTEST) -q -m "e2e and not soak" tests/e2e
+
+# One pytest run for all layers so the real servers start once; soak runs are separate.
+test: lint typecheck
+	$(PYTEST) -q -m "not soak" --durations=15 tests
+
+bench: install
+	$(BIN)/python bench/bench_replay.py
+	$(BIN)/python bench/bench_ingest.py
+
+soak: install
+	$(PYTEST) -q -m soak tests

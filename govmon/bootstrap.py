@@ -1,0 +1,46 @@
+"""Composition root: the one place where settings become servers, pools and apps.
+
+Every process entry point calls one function here; nothing is wired at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging.config
+import sys
+
+from govmon.adapters.logs import logging_config
+from govmon.settings import Settings, load_settings
+
+
+def require_bootstrap(settings: Settings) -> str:
+    if not settings.kafka_bootstrap_servers:
+        sys.exit("KAFKA_BOOTSTRAP_SERVERS is not set: start the stack with `govmon up` "
+                 "(it sets it for the services) or point it at a Kafka cluster")
+    return settings.kafka_bootstrap_servers
+
+
+def require_database(settings: Settings) -> str:
+    if not settings.database_url:
+        sys.exit("DATABASE_URL is not set: start the stack with `govmon up` "
+                 "(it sets it for the services) or point it at a PostgreSQL database")
+    return settings.database_url
+
+
+def run_service(name: str, settings: Settings | None = None) -> None:
+    """Start one service process: topics (and migrations) first, then its worker."""
+    from govmon.adapters.faust_base import run_worker
+    from govmon.adapters.kafka_admin import ensure_topics
+
+    settings = settings or load_settings()
+    logging.config.dictConfig(logging_config(name, settings.log_level))
+    bootstrap = require_bootstrap(settings)
+    asyncio.run(ensure_topics(bootstrap))
+    module = importlib.import_module(f"services.{name}.app")
+    if getattr(module, "NEEDS_DATABASE", False):
+        from govmon.adapters.db import migrate
+
+        migrate(require_database(settings))
+    app = module.build_app(settings, bootstrap)
+    run_worker(app, name, settings)

@@ -1,0 +1,129 @@
+"""A whole year: assess every item, score every unit (what `govmon replay` prints)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+from msgspec import Struct
+
+from govmon.rules.assess import assess_item
+from govmon.rules.catalog import Catalog, CatalogMissingError
+from govmon.rules.instants import year_of
+from govmon.rules.law import Law
+from govmon.rules.ledger import Ledger
+from govmon.rules.scoring import UnitInfo, UnitScore, score_unit
+from govmon.rules.verdicts import Breach, Clock, Credit
+from govmon.rules.workdays import CalendarGapError, WorkCalendar
+
+# Notes that concern the year they are dated in and are worth a human's look.
+_NOTE_FLAGS = ("orphan", "conflict", "ignored_after_breach")
+
+
+class Flag(Struct, frozen=True):
+    """A line of the result's ``flags``: a breach, an open item, or something odd."""
+
+    kind: str  # breach | open | orphan | conflict | ignored_after_breach | unregistered_unit
+    rule: str | None
+    ref: str | None
+    unit_id: str | None
+    deadline: int | None
+    detail: str
+    event_ids: tuple[str, ...] = ()
+
+
+class Rejected(Struct, frozen=True):
+    line: int
+    reason: str
+
+
+class YearResult(Struct, frozen=True):
+    year: int
+    as_of: int
+    catalog: str  # the catalog file the points came from
+    units: tuple[UnitScore, ...]
+    flags: tuple[Flag, ...]
+    rejected: tuple[Rejected, ...] = ()
+
+
+def flag_order(flag: Flag) -> tuple[str, str, str, str, int, str]:
+    return (flag.kind, flag.unit_id or "", flag.rule or "", flag.ref or "",
+            flag.deadline if flag.deadline is not None else -1, flag.detail)
+
+
+def _open_in_year(clock: Clock, year: int) -> bool:
+    """An open clock concerns ``year`` if it started by then and is not due before it."""
+    return year_of(clock.opened) <= year and (
+        clock.deadline is None or year_of(clock.deadline) >= year)
+
+
+def evaluate(ledger: Ledger, catalogs: Mapping[int, Catalog], calendar: WorkCalendar,
+             law: Law, year: int, as_of: int) -> YearResult:
+    """Score every unit for ``year`` as known at ``as_of`` (an instant, see ``instants``).
+
+    Composes ``assess_item`` over every item and ``score_unit`` over every unit: the
+    units registered by the end of ``year`` plus any unit with a breach or credit in
+    it.  ``flags`` lists the year's breaches (0-point ones included), clocks still
+    open that concern the year, notes dated in the year and unregistered units.
+    Raises CatalogMissingError / CalendarGapError when ``year`` itself is not covered.
+    """
+    catalog = catalogs.get(year)
+    if catalog is None:
+        raise CatalogMissingError(year, "the given catalogs", sorted(catalogs))
+    if not calendar.covers(year):
+        raise CalendarGapError(year, calendar.override_file, "the calendar in use")
+    breaches: dict[str, list[Breach]] = defaultdict(list)
+    credits: dict[str, list[Credit]] = defaultdict(list)
+    units: dict[str, UnitInfo] = {}
+    registered_later: dict[str, UnitInfo] = {}
+    flags: list[Flag] = []
+    for facts in ledger:
+        assessment = assess_item(facts, calendar, law, as_of)
+        # Most items end with nothing to report: test before looping (replay hot path).
+        if assessment.breaches:
+            for breach in assessment.breaches:
+                if breach.year == year:
+                    breaches[breach.unit_id].append(breach)
+                    flags.append(Flag("breach", breach.rule, breach.ref, breach.unit_id,
+                                      breach.deadline, breach.detail, breach.event_ids))
+        if assessment.credits:
+            for credit in assessment.credits:
+                if credit.year == year:
+                    credits[credit.unit_id].append(credit)
+        if assessment.clocks:
+            for clock in assessment.clocks:
+                if _open_in_year(clock, year):
+                    flags.append(Flag("open", clock.rule, clock.ref, clock.unit_id,
+                                      clock.deadline, clock.detail))
+        if assessment.notes:
+            for note in assessment.notes:
+                if note.kind in _NOTE_FLAGS and note.year == year:
+                    flags.append(Flag(note.kind, None, note.ref, note.unit_id, None,
+                                      note.detail, note.event_ids))
+        if assessment.category is not None:  # a registered unit
+            info = UnitInfo(facts.item_id, assessment.category, assessment.name)
+            created = facts.creation(as_of)
+            if created is not None and year_of(created.at) <= year:
+                units[facts.item_id] = info
+            else:
+                registered_later[facts.item_id] = info
+    # A unit registered after the year is still scored (with its category) if it has
+    # something in the year; a unit never registered is scored with the fallback.
+    for unit_id in set(breaches) | set(credits):
+        if unit_id in units:
+            continue
+        later = registered_later.get(unit_id)
+        if later is not None:
+            units[unit_id] = later
+            continue
+        units[unit_id] = UnitInfo(unit_id, None)
+        flags.append(Flag("unregistered_unit", None, None, unit_id, None,
+                          f"no gov.unit.registered: scored with the "
+                          f"{catalog.unregistered_category} catalog"))
+    scores = tuple(
+        score_unit(units[unit_id], breaches.get(unit_id, ()), credits.get(unit_id, ()),
+                   catalog, year, as_of)
+        for unit_id in sorted(units))
+    # Order is the renderer's job (it sorts), so a result rebuilt from storage renders
+    # the same; here flags stay in ledger order.
+    return YearResult(year, as_of, catalog.file, scores, tuple(flags))

@@ -1,0 +1,47 @@
+"""One typed settings object per process, read once at start-up (never at import).
+
+Every variable is documented in the README's configuration table; keep them in sync.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GOVMON_", extra="ignore", frozen=True)
+
+    # External servers: when set, nothing is started locally.
+    kafka_bootstrap_servers: str | None = Field(
+        default=None, validation_alias="KAFKA_BOOTSTRAP_SERVERS"
+    )
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+
+    home: Path = Path("var")  # local data, logs and pid files of `make up`
+    cache_dir: Path = Path.home() / ".cache" / "govmon"  # Kafka jars, shared across clones
+    kafka_port: int = 19092
+    kafka_controller_port: int = 19093
+    kafka_heap: str = "768m"
+
+    clock: Literal["wall", "event"] = "wall"
+    log_level: str = "INFO"
+    max_event_bytes: int = 64 * 1024
+    dedup_capacity: int = 500_000  # ids remembered per ingest worker (bounded memory)
+    commit_interval: float = 0.2  # seconds between offset commits (bounds re-processing)
+    bind_localhost: bool = True  # HTTP endpoints on 127.0.0.1; false in containers
+    wait_timeout: float = 600  # `produce --wait`: give up after this many seconds
+
+    ingest_port: int = 8101
+    timeliness_port: int = 8102
+    scoring_port: int = 8103
+    notifier_port: int = 8104
+    api_port: int = 8000
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment now; ``overrides`` win (used by tests and the CLI)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

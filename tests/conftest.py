@@ -1,0 +1,70 @@
+"""Session-wide real servers, started lazily: unit tests never pay for them."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from govmon.adapters.db import migrate
+from tests.support.procs import ServiceProcess
+from tests.support.servers import KafkaUnderTest, PostgresUnderTest, reset_kafka
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaUnderTest]:
+    node = KafkaUnderTest(tmp_path_factory.mktemp("kafka-session"))
+    node.start()
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresUnderTest]:
+    server = PostgresUnderTest(tmp_path_factory.mktemp("pg-session"))
+    server.start()
+    yield server
+    server.stop()
+
+
+_db_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def database_url(postgres: PostgresUnderTest) -> str:
+    """A fresh, migrated database per test (cheap in PostgreSQL)."""
+    name = f"govmon_t{next(_db_numbers)}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(postgres.url)
+        try:
+            await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            await conn.execute(f"CREATE DATABASE {name}")
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    base, _, query = postgres.url.partition("?")
+    url = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+    migrate(url)
+    return url
+
+
+@pytest.fixture
+def clean_kafka(kafka: KafkaUnderTest) -> str:
+    """Empty topics and no consumer groups: each pipeline test starts from nothing."""
+    asyncio.run(reset_kafka(kafka.bootstrap))
+    return kafka.bootstrap
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[list[ServiceProcess]]:
+    """Service processes a test started; all stopped afterwards, whatever happened."""
+    started: list[ServiceProcess] = []
+    yield started
+    for proc in started:
+        proc.stop()

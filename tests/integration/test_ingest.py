@@ -1,0 +1,179 @@
+"""The ingest service as a process against the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from govmon.adapters.kafka_progress import group_lag, wait_for_groups
+from govmon.contract import topics
+from govmon.contract.bindings import encode_binary
+from govmon.contract.codec import decode_event
+from govmon.contract.topics import PIPELINE
+from tests.support.kafka_io import read_all, send_raw
+from tests.support.procs import ServiceProcess, metric_value
+from tests.unit.contract.test_codec import SAMPLES
+
+pytestmark = pytest.mark.integration
+FAMILY = topics.FAMILY_TOPICS
+
+
+def _valid(i: int, run: str) -> dict[str, object]:
+    type_ = sorted(SAMPLES)[i % len(SAMPLES)]
+    data = dict(SAMPLES[type_])
+    for field in ("case_id", "incident_id", "policy_id", "task_id", "unit_id"):
+        if field in data:
+            data[field] = f"{field[:-3]}-{i % 7}"
+    for field in ("dispute_id", "report_id", "finding_id"):
+        if field in data:
+            data[field] = f"{field[:-3]}-{i}"
+    return {"specversion": "1.0", "id": f"{run}-{i}", "source": f"/test/{run}",
+            "type": type_, "time": "2017-10-09T09:30:00+08:00", "data": data}
+
+
+def _invalid(i: int, run: str) -> tuple[str, str]:
+    """(line, the reason code ingest must give)."""
+    base = _valid(i, run)
+    base["id"] = f"{run}-bad-{i}"
+    kind = i % 5
+    if kind == 0:
+        base["time"] = "2017-10-09T09:30:00"
+        return json.dumps(base), "bad_time"
+    if kind == 1:
+        del base["source"]
+        return json.dumps(base), "missing_field"
+    if kind == 2:
+        base["type"] = "gov.application.misplaced"
+        return json.dumps(base), "unknown_type"
+    if kind == 3:
+        return "{this is not json", "bad_json"
+    base["data"] = {**base["data"], "unexpected": 1}  # type: ignore[dict-item]
+    return json.dumps(base), "unknown_field"
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _produce(path: Path, bootstrap: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "govmon.cli", "produce", str(path), "--no-progress", *extra],
+        env={"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+def _ingest(env_base: dict[str, str], tmp_path: Path, started: list[ServiceProcess]
+            ) -> ServiceProcess:
+    proc = ServiceProcess("ingest", env_base, tmp_path).start().wait_ready()
+    started.append(proc)
+    return proc
+
+
+def test_routes_valid_dead_letters_invalid_and_drops_duplicates(
+    clean_kafka: str, tmp_path: Path, services: list[ServiceProcess]
+) -> None:
+    ingest = _ingest({"KAFKA_BOOTSTRAP_SERVERS": clean_kafka}, tmp_path, services)
+    run = "r1"
+    n_valid, n_invalid = 170, 25
+    valid = [_valid(i, run) for i in range(n_valid)]
+    invalid = [_invalid(i, run) for i in range(n_invalid)]
+    lines = [json.dumps(e, ensure_ascii=False) for e in valid]
+    lines += [json.dumps(e, ensure_ascii=False) for e in valid[:30]]  # re-deliveries
+    lines += [line for line, _ in invalid]
+    random.Random(7).shuffle(lines)
+    result = _produce(_write(tmp_path / "mixed.jsonl", lines), clean_kafka, "--wait")
+    assert result.returncode == 0, result.stderr
+    assert f"sent {len(lines)} lines" in result.stderr
+
+    # Binary-mode copies of ten events: the same events, so also duplicates.
+    binaries = [encode_binary(decode_event(json.dumps(e))) for e in valid[:10]]
+    asyncio.run(send_raw(clean_kafka, topics.RAW.name,
+                         [(None, value, headers) for value, headers in binaries]))
+    asyncio.run(wait_for_groups(clean_kafka, PIPELINE, within=120))
+
+    routed = asyncio.run(read_all(clean_kafka, *FAMILY))
+    assert len(routed) == n_valid
+    by_id = {r.json()["id"]: r for r in routed}
+    assert set(by_id) == {e["id"] for e in valid}
+    for event in valid:
+        record = by_id[event["id"]]
+        spec, key = topics.route(decode_event(json.dumps(event)))
+        assert (record.topic, record.key) == (spec.name, key.encode())
+
+    dead = asyncio.run(read_all(clean_kafka, topics.DLQ))
+    assert len(dead) == n_invalid
+    expected_codes = sorted(code for _, code in invalid)
+    assert sorted(r.headers["govmon.dlq.code"].decode() for r in dead) == expected_codes
+    for record in dead:
+        assert record.headers["govmon.dlq.topic"] == b"gov.events.raw"
+        assert int(record.headers["govmon.dlq.offset"]) >= 0
+        assert record.headers["govmon.dlq.reason"]
+
+    text = ingest.metrics()
+    assert metric_value(text, "govmon_ingest_received_total") == len(lines) + 10
+    assert metric_value(text, "govmon_ingest_routed_total") == n_valid
+    assert metric_value(text, "govmon_ingest_duplicates_total") == 40
+    assert metric_value(text, "govmon_ingest_rejected_total", reason="bad_time") == 5
+    assert metric_value(text, "govmon_ingest_routed_total",
+                        type="gov.unit.registered") == sum(
+        1 for e in valid if e["type"] == "gov.unit.registered")
+
+
+def test_sigkill_mid_stream_loses_nothing(
+    clean_kafka: str, tmp_path: Path, services: list[ServiceProcess]
+) -> None:
+    env = {"KAFKA_BOOTSTRAP_SERVERS": clean_kafka}
+    first = _ingest(env, tmp_path, services)
+    run = "r2"
+    events = [_valid(i, run) for i in range(20_000)]
+    path = _write(tmp_path / "big.jsonl", [json.dumps(e, ensure_ascii=False) for e in events])
+    producer = subprocess.Popen(
+        [sys.executable, "-m", "govmon.cli", "produce", str(path), "--no-progress"],
+        env={"KAFKA_BOOTSTRAP_SERVERS": clean_kafka, "PATH": "/usr/bin:/bin"},
+        stderr=subprocess.PIPE, text=True,
+    )
+    # Kill the worker once it is visibly part-way through.
+    deadline = time.monotonic() + 120
+    while metric_value(first.metrics(), "govmon_ingest_routed_total") < 2000:
+        assert time.monotonic() < deadline, first.log_tail()
+        time.sleep(0.05)
+    first.kill()
+    assert producer.wait(300) == 0, producer.stderr.read() if producer.stderr else ""
+    _ingest(env, tmp_path, services)
+    asyncio.run(wait_for_groups(clean_kafka, PIPELINE, within=180))
+
+    routed = asyncio.run(read_all(clean_kafka, *FAMILY))
+    ids = {r.json()["id"] for r in routed}
+    assert ids == {e["id"] for e in events}  # nothing lost (re-deliveries are allowed)
+
+
+def test_sigterm_finishes_and_commits(
+    clean_kafka: str, tmp_path: Path, services: list[ServiceProcess]
+) -> None:
+    ingest = _ingest({"KAFKA_BOOTSTRAP_SERVERS": clean_kafka}, tmp_path, services)
+    events = [_valid(i, "r3") for i in range(3000)]
+    result = _produce(_write(tmp_path / "e.jsonl", [json.dumps(e) for e in events]),
+                      clean_kafka, "--wait")
+    assert result.returncode == 0, result.stderr
+    assert ingest.terminate(60) == 0, ingest.log_tail()
+    assert asyncio.run(group_lag(clean_kafka, "govmon-ingest", (topics.RAW,))) == 0
+    logs = ingest.log_path.read_text().splitlines()
+    records = [json.loads(line) for line in logs if line.startswith("{")]
+    assert records and all(r.get("service") == "ingest" for r in records)
+
+
+def test_produce_reports_refused_lines_by_number(clean_kafka: str, tmp_path: Path) -> None:
+    lines = [json.dumps(_valid(0, "r4")), "x" * (1024 * 1024), "", json.dumps(_valid(1, "r4"))]
+    result = _produce(_write(tmp_path / "r.jsonl", lines), clean_kafka)
+    assert result.returncode == 1
+    assert "r.jsonl:2: refused" in result.stderr
+    assert "sent 2 lines" in result.stderr and "refused 1" in result.stderr
