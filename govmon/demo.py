@@ -7,7 +7,10 @@ in event-time mode so a whole year plays out in a minute or two.
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 
@@ -20,6 +23,28 @@ def _metric_lines(url: str, prefix: str) -> list[str]:
     except httpx.HTTPError as exc:
         return [f"(metrics unavailable: {exc})"]
     return [line for line in text.splitlines() if line.startswith(prefix)]
+
+
+def _print_scores(path: Path, year: int) -> None:
+    """The year's scores by the pure engine (`govmon replay`), as a reviewer reads them."""
+    result = subprocess.run([sys.executable, "-m", "govmon.cli", "replay", str(path),
+                             "--year", str(year), "--no-progress"],
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        print(f"(replay failed: {result.stderr.strip()})")
+        return
+    doc = json.loads(result.stdout)
+    print(f"\nscores {year} (final, {len(doc['rejected'])} malformed lines set aside):")
+    print(f"  {'unit':<16} {'category':<10} {'score':>6}  grade      "
+          "largest deductions (before caps)")
+    for unit in sorted(doc["units"], key=lambda u: u["score"]):
+        totals: dict[str, float] = {}
+        for d in unit["deductions"]:
+            totals[d["rule"]] = totals.get(d["rule"], 0) + d["points"]
+        top = ", ".join(f"{rule} {pts:g}" for rule, pts in
+                        sorted(totals.items(), key=lambda kv: -kv[1])[:3])
+        print(f"  {unit['unit_id']:<16} {unit['category'] or '?':<10} {unit['score']:>6.2f}"
+              f"  {unit['grade']:<10} {top}")
 
 
 def run(settings: Settings, *, year: int = 2017, units: int = 24, events: int = 20_000) -> int:
@@ -45,6 +70,7 @@ def run(settings: Settings, *, year: int = 2017, units: int = 24, events: int = 
     code = produce_file(env_settings, path, topic="gov.events.raw", wait=True, progress=True)
     if code not in (0, 1):
         return code
+    _print_scores(path, year)
     ingest = state["services"]["ingest"]["url"]
     print("\ningest counters:")
     for line in _metric_lines(ingest, "govmon_ingest_"):

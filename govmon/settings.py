@@ -22,7 +22,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
 
     home: Path = Path("var")  # local data, logs and pid files of `make up`
-    cache_dir: Path = Path.home() / ".cache" / "govmon"  # Kafka jars, shared across clones
+    # Kafka jars, shared across clones of the project
+    cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "govmon")
     kafka_port: int = 19092
     kafka_controller_port: int = 19093
     kafka_heap: str = "768m"
