@@ -1,23 +1,5 @@
-"""A real single-node Apache Kafka broker (KRaft, combined broker + controller) without Docker.
+"""Starting a broker: server.properties, KRaft storage format, detached JVM, readiness."""
 
-The broker's jars are the official Apache Kafka artifacts from Maven Central, listed in
-``infra/kafka/pom.xml`` and copied into a cache folder by Maven (:func:`ensure_artifacts`).
-The broker runs as ``java -cp '<libs>/*' kafka.Kafka <data_dir>/server.properties``
-(:func:`start`), detached in its own session so that it outlives the caller (``make up``) and
-can be stopped later from another process (:func:`stop`) by its data folder alone.
-
-Everything that belongs to one node lives in its data folder::
-
-    <data_dir>/server.properties   written by start() on every start
-    <data_dir>/cluster.id          the KRaft cluster id the storage was formatted with
-    <data_dir>/logs/               log.dirs (topic partitions and the KRaft metadata log)
-    <data_dir>/kafka.pid           pid of the running JVM (also its process-group id)
-
-The same data folder survives stop()/start() (restarts in chaos tests); two nodes with their
-own data folders and ports run side by side (the test session next to ``make up``).
-
-Nothing here reads settings or touches the disk at import time.
-"""
 
 from __future__ import annotations
 
@@ -25,211 +7,35 @@ import asyncio
 import base64
 import concurrent.futures
 import contextlib
-import fcntl
-import hashlib
-import json
 import os
-import shutil
-import signal
 import socket
-import subprocess
-import sys
 import time
 import uuid
-import warnings
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
-import psutil
-
-__all__ = [
-    "KAFKA_VERSION",
-    "KafkaLocalError",
-    "KafkaNode",
-    "ensure_artifacts",
-    "find_free_ports",
-    "infra_dir",
-    "running_pid",
-    "start",
-    "stop",
-]
-
-#: Newest Apache Kafka release on Maven Central, verified with aiokafka 0.14.0 and
-#: faust-streaming 0.15.3. ensure_artifacts() passes it as -Dkafka.version, so the pom's own
-#: default only matters for running mvn by hand (keep the two equal).
-KAFKA_VERSION = "4.4.0"
-
-NODE_ID = 1
-_PID_FILE = "kafka.pid"
-_PROPS_FILE = "server.properties"
-_CLUSTER_ID_FILE = "cluster.id"
-_LOG_DIRS = "logs"
-_MARKER = ".complete.json"
-_MAIN_CLASS = "kafka.Kafka"
-_STORAGE_TOOL = "kafka.tools.StorageTool"
-
-
-class KafkaLocalError(RuntimeError):
-    """The local broker could not be fetched, formatted, started or stopped."""
-
-
-@dataclass(frozen=True)
-class KafkaNode:
-    """A started broker. ``bootstrap`` is ``127.0.0.1:<port>`` (PLAINTEXT)."""
-
-    bootstrap: str
-    pid: int
-    data_dir: Path
-    log_file: Path
-
-
-# --------------------------------------------------------------------------- artifacts
-
-
-def infra_dir() -> Path:
-    """``<repo>/infra/kafka`` (pom.xml and log4j2.properties), found upwards from this file."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "infra" / "kafka"
-        if (candidate / "pom.xml").is_file():
-            return candidate
-    raise KafkaLocalError(
-        f"infra/kafka/pom.xml not found above {here}; pass pom=/log4j_config= explicitly"
-    )
-
-
-def ensure_artifacts(
-    cache_dir: Path,
-    version: str = KAFKA_VERSION,
-    *,
-    quiet: bool = True,
-    pom: Path | None = None,
-) -> Path:
-    """Return ``<cache_dir>/kafka-<version>/libs`` holding the broker's runtime jars.
-
-    Idempotent: the first call runs ``mvn -f infra/kafka/pom.xml dependency:copy-dependencies
-    -Dkafka.version=<version>`` into a scratch folder, moves it into place and writes a marker
-    (with the pom's hash); later calls only check the marker, so a half-finished copy or a
-    changed pom.xml is fetched again (unless a running broker uses the old jars: then they are
-    kept, with a RuntimeWarning). Concurrent callers (``make up`` and a pytest session)
-    are serialised with a file lock. Maven uses the user's normal ``~/.m2`` unless
-    ``MAVEN_OPTS`` / ``~/.m2/settings.xml`` say otherwise.
-
-    ``quiet=False`` streams Maven's output to stderr. Raises :class:`KafkaLocalError` when
-    ``mvn`` or ``java`` is missing or the download fails (with the tail of Maven's output).
-    """
-    pom = (pom or infra_dir() / "pom.xml").resolve()
-    if not pom.is_file():
-        raise KafkaLocalError(f"{pom} does not exist")
-    root = Path(cache_dir).expanduser().resolve() / f"kafka-{version}"
-    libs = root / "libs"
-    marker = root / _MARKER
-    fingerprint = {
-        "version": version,
-        "pom_sha256": hashlib.sha256(pom.read_bytes()).hexdigest(),
-    }
-    if _marker_ok(marker, libs, fingerprint):
-        return libs
-
-    _java()  # fail early and clearly: the jars are useless without a JVM
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise KafkaLocalError("`mvn` (Apache Maven) is not on PATH; it fetches the Kafka jars")
-
-    root.mkdir(parents=True, exist_ok=True)
-    with _locked(root.parent / f"kafka-{version}.lock"):
-        if _marker_ok(marker, libs, fingerprint):  # another process finished meanwhile
-            return libs
-        in_use = _libs_users(libs) if _marker_ok(marker, libs, {"version": version}) else []
-        if in_use:
-            # pom.xml changed, but replacing the jars under a running JVM would break its
-            # class loading later on: keep them until those brokers are stopped.
-            warnings.warn(
-                f"{pom} changed since {libs} was fetched, but running broker(s) {in_use} use "
-                "those jars; keeping them (stop the brokers to fetch again)",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            return libs
-        marker.unlink(missing_ok=True)
-        scratch = root / f"libs.partial-{os.getpid()}"
-        shutil.rmtree(scratch, ignore_errors=True)
-        cmd = [
-            mvn, "-B", "--no-transfer-progress", "-Dstyle.color=never", *(["-q"] if quiet else []),
-            "-f", str(pom),
-            "dependency:copy-dependencies",
-            f"-Dkafka.version={version}",
-            f"-DoutputDirectory={scratch}",
-            "-DincludeScope=runtime",
-        ]  # fmt: skip
-        code, output = _run(cmd, echo=not quiet, cwd=pom.parent)
-        if code != 0:
-            shutil.rmtree(scratch, ignore_errors=True)
-            raise KafkaLocalError(
-                f"fetching Kafka {version} jars failed (exit {code}): {' '.join(cmd)}\n"
-                + _tail_text(output, 40)
-            )
-        jars = sorted(p.name for p in scratch.glob("*.jar"))
-        if f"kafka_2.13-{version}.jar" not in jars:
-            shutil.rmtree(scratch, ignore_errors=True)
-            raise KafkaLocalError(
-                f"mvn succeeded but kafka_2.13-{version}.jar is not in {scratch}\n"
-                + _tail_text(output, 40)
-            )
-        shutil.rmtree(libs, ignore_errors=True)
-        scratch.rename(libs)
-        _write_atomic(marker, json.dumps({**fingerprint, "jars": jars}, indent=1))
-    return libs
-
-
-def _marker_ok(marker: Path, libs: Path, fingerprint: Mapping[str, str]) -> bool:
-    try:
-        data = json.loads(marker.read_text())
-    except (OSError, ValueError):
-        return False
-    if any(data.get(k) != v for k, v in fingerprint.items()):
-        return False
-    jars = data.get("jars") or []
-    return bool(jars) and all((libs / name).is_file() for name in jars)
-
-
-def _libs_users(libs: Path) -> list[int]:
-    """Pids of running JVMs whose class path is ``<libs>/*``."""
-    classpath = f"{libs}/*"
-    users = []
-    for proc in psutil.process_iter(["cmdline"]):
-        if classpath in (proc.info.get("cmdline") or []):
-            users.append(proc.pid)
-    return users
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with open(path, "a+b") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _run(cmd: list[str], *, echo: bool, cwd: Path | None = None) -> tuple[int, str]:
-    """Run ``cmd`` to completion; return (exit code, combined output). ``echo`` tees to stderr."""
-    lines: list[str] = []
-    with subprocess.Popen(
-        cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, errors="replace",
-    ) as proc:  # fmt: skip
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if echo:
-                sys.stderr.write(line)
-                sys.stderr.flush()
-        code = proc.wait()
-    return code, "".join(lines)
-
+from govmon.localstack.kafka._common import (
+    _CLUSTER_ID_FILE,
+    _LOG_DIRS,
+    _MAIN_CLASS,
+    _PID_FILE,
+    _PROPS_FILE,
+    _STORAGE_TOOL,
+    NODE_ID,
+    KafkaLocalError,
+    KafkaNode,
+)
+from govmon.localstack.kafka.artifacts import _run, infra_dir
+from govmon.localstack.kafka.process import (
+    _alive,
+    _java,
+    _port_free,
+    _tail_file,
+    _tail_text,
+    _terminate,
+    _write_atomic,
+    running_pid,
+)
 
 # --------------------------------------------------------------------------- start
 
@@ -542,174 +348,3 @@ def _groups_per_partition(count: int) -> list[str]:
     return [found[p] for p in range(count)]
 
 
-# --------------------------------------------------------------------------- stop / status
-
-
-def running_pid(data_dir: Path) -> int | None:
-    """Pid of this data folder's running broker, or None.
-
-    The pid file is trusted only if that process is alive (not a zombie) and its command
-    line is ``kafka.Kafka <data_dir>/server.properties`` (guards against pid reuse).
-    """
-    data_dir = Path(data_dir).resolve()
-    pid = _read_pid(data_dir)
-    if pid is not None and _is_broker_of(pid, data_dir):
-        return pid
-    return None
-
-
-def stop(data_dir: Path, *, timeout: float = 30) -> bool:
-    """Stop this data folder's broker; return whether one was running.
-
-    SIGTERM to its process group (Kafka shuts down cleanly: flushes logs, writes the clean
-    shutdown marker), SIGKILL after ``timeout`` seconds, then wait until the JVM is gone
-    and reaped. Besides the pid file, any ``kafka.Kafka <data_dir>/server.properties``
-    process is found by its command line, so a lost pid file leaves no JVM behind.
-    Removes the pid file. Raises :class:`KafkaLocalError` if the JVM survives SIGKILL.
-    """
-    data_dir = Path(data_dir).resolve()
-    pids = set(_broker_processes(data_dir))
-    pid = _read_pid(data_dir)
-    if pid is not None and _is_broker_of(pid, data_dir):
-        pids.add(pid)
-    if pids:
-        _terminate(sorted(pids), timeout=timeout)
-    (data_dir / _PID_FILE).unlink(missing_ok=True)
-    return bool(pids)
-
-
-def _terminate(pids: list[int], *, timeout: float) -> None:
-    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 15.0)):
-        for pid in pids:
-            _signal(pid, sig)
-        deadline = time.monotonic() + wait
-        while any(_alive(pid) for pid in pids):
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        else:
-            return
-    left = [pid for pid in pids if _alive(pid)]
-    if left:
-        raise KafkaLocalError(f"Kafka broker process(es) {left} survived SIGKILL")
-
-
-def _signal(pid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        if os.getpgid(pid) == pid:  # started by start(): its own process group
-            os.killpg(pid, sig)
-        else:
-            os.kill(pid, sig)
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` still runs. Reaps it when it is our exited child.
-
-    For our own child (start() in this process) waitpid() is the only reliable answer: while
-    the JVM exits, its main thread already shows as a zombie but other threads still run
-    and the process cannot be reaped yet. For anyone else's (e.g. started by `make up`),
-    a zombie whose threads are all gone has exited; its parent or init reaps it.
-    """
-    try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        return done != pid
-    except ChildProcessError:
-        pass  # not our child
-    try:
-        proc = psutil.Process(pid)
-        if proc.status() != psutil.STATUS_ZOMBIE:
-            return True
-        return proc.num_threads() > 1
-    except psutil.Error:
-        return False
-
-
-def _is_broker_of(pid: int, data_dir: Path) -> bool:
-    if not _alive(pid):
-        return False
-    try:
-        cmdline = psutil.Process(pid).cmdline()
-    except psutil.Error:
-        return False
-    return _matches(cmdline, data_dir)
-
-
-def _matches(cmdline: list[str], data_dir: Path) -> bool:
-    return _MAIN_CLASS in cmdline and str(data_dir / _PROPS_FILE) in cmdline
-
-
-def _broker_processes(data_dir: Path) -> list[int]:
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        cmdline = proc.info.get("cmdline") or []
-        if _matches(cmdline, data_dir) and _alive(proc.pid):
-            found.append(proc.pid)
-    return found
-
-
-def _read_pid(data_dir: Path) -> int | None:
-    try:
-        return int((data_dir / _PID_FILE).read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def find_free_ports(count: int = 2) -> list[int]:
-    """``count`` distinct TCP ports on 127.0.0.1 that are free right now (for tests)."""
-    socks: list[socket.socket] = []
-    try:
-        for _ in range(count):
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            socks.append(sock)
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for sock in socks:
-            sock.close()
-
-
-def _port_free(port: int) -> bool:
-    # SO_REUSEADDR as the JVM's server sockets use it: a TIME_WAIT left by the previous
-    # broker on the same port (a restart) does not count as "in use".
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _java() -> str:
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home and (Path(java_home) / "bin" / "java").is_file():
-        return str(Path(java_home) / "bin" / "java")
-    java = shutil.which("java")
-    if java is None:
-        raise KafkaLocalError("`java` (17 or newer) is not on PATH and JAVA_HOME is not set")
-    return java
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def _tail_text(text: str, lines: int) -> str:
-    return "\n".join(text.rstrip().splitlines()[-lines:])
-
-
-def _tail_file(path: Path, offset: int = 0, lines: int = 60) -> str:
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            size = fh.tell()
-            fh.seek(max(offset, size - 64 * 1024))
-            data = fh.read().decode(errors="replace")
-    except OSError as exc:
-        return f"(cannot read {path}: {exc})"
-    return _tail_text(data, lines) or "(empty)"
