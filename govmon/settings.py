@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     max_event_bytes: int = 64 * 1024
     dedup_capacity: int = 500_000  # ids remembered per ingest worker (bounded memory)
     commit_interval: float = 0.2  # seconds between offset commits (bounds re-processing)
+    # A worker that died (SIGKILL, lost machine) keeps its partitions until the group
+    # coordinator misses its heartbeats this long; its restarted self waits as long.
+    session_timeout: float = 15.0
     bind_localhost: bool = True  # HTTP endpoints on 127.0.0.1; false in containers
     wait_timeout: float = 600  # `produce --wait`: give up after this many seconds
     batch_size: int = 500  # events per database transaction (timeliness, scoring)

@@ -28,8 +28,9 @@ TRANSIENT = (
     asyncpg.TooManyConnectionsError,
 )
 # A transaction that failed for one of these is simply run again from the start.
+# (InternalClientError: asyncpg resetting a connection the server dropped mid-query.)
 RETRYABLE = (*TRANSIENT, asyncpg.PostgresConnectionError, asyncpg.DeadlockDetectedError,
-             asyncpg.SerializationError)
+             asyncpg.SerializationError, asyncpg.InternalClientError)
 
 
 def sqlalchemy_url(database_url: str) -> str:
@@ -48,6 +49,37 @@ def migrate(database_url: str) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url).replace("%", "%%"))
     command.upgrade(config, "head")
+
+
+def migrate_when_up(database_url: str, *, wait: float) -> None:
+    """``migrate``, waiting up to ``wait`` seconds for the server (a worker restarted
+    while the database restarts should not crash-loop)."""
+    from sqlalchemy.exc import DBAPIError
+
+    give_up = time.monotonic() + wait
+    delay = 0.5
+    while True:
+        try:
+            migrate(database_url)
+            return
+        except (OSError, DBAPIError, *TRANSIENT) as exc:
+            if time.monotonic() > give_up or (isinstance(exc, DBAPIError)
+                                              and not exc.connection_invalidated
+                                              and not _is_connection_error(exc)):
+                raise
+            _log.warning("database unavailable for migrations, retrying",
+                         extra={"error": repr(exc)})
+            time.sleep(delay)
+            delay = min(delay * 2, 3.0)
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    cause = getattr(exc, "orig", None)
+    while cause is not None:
+        if isinstance(cause, (OSError, *RETRYABLE)):
+            return True
+        cause = getattr(cause, "__cause__", None)
+    return False
 
 
 async def create_pool(database_url: str, *, wait: float = 60, **kwargs: object) -> asyncpg.Pool:
