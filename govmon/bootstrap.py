@@ -39,8 +39,8 @@ def run_service(name: str, settings: Settings | None = None) -> None:
     asyncio.run(ensure_topics(bootstrap))
     module = importlib.import_module(f"services.{name}.app")
     if getattr(module, "NEEDS_DATABASE", False):
-        from govmon.adapters.db import migrate
+        from govmon.adapters.db import migrate_when_up
 
-        migrate(require_database(settings))
+        migrate_when_up(require_database(settings), wait=settings.db_retry)
     app = module.build_app(settings, bootstrap)
     run_worker(app, name, settings)

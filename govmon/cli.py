@@ -60,6 +60,18 @@ def replay(
 
 
 @app.command()
+def report(
+    year: Annotated[int, typer.Option(help="assessment year")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="RFC 3339 time; default: final")]
+    = None,
+) -> None:
+    """The year's result from PostgreSQL, in the JSON `govmon replay` prints."""
+    from govmon.report import main as report_main
+
+    raise typer.Exit(report_main(year, _parse_time(as_of, "--as-of")))
+
+
+@app.command()
 def rules(year: Annotated[int, typer.Option(help="assessment year")]) -> None:
     """Show the rule catalog of a year as a table."""
     from govmon.catalog_table import main as rules_main

@@ -28,13 +28,24 @@ class Settings(BaseSettings):
     kafka_controller_port: int = 19093
     kafka_heap: str = "768m"
 
+    # wall: deadlines fire on the wall clock; event: the clock follows the events' times
+    # (a watermark), so a past year pushed through Kafka is judged as it was live.
     clock: Literal["wall", "event"] = "wall"
+    law_file: Path | None = None  # a test law (e.g. windows in seconds); default: packaged
     log_level: str = "INFO"
     max_event_bytes: int = 64 * 1024
     dedup_capacity: int = 500_000  # ids remembered per ingest worker (bounded memory)
     commit_interval: float = 0.2  # seconds between offset commits (bounds re-processing)
+    # A worker that died (SIGKILL, lost machine) keeps its partitions until the group
+    # coordinator misses its heartbeats this long; its restarted self waits as long.
+    session_timeout: float = 15.0
     bind_localhost: bool = True  # HTTP endpoints on 127.0.0.1; false in containers
     wait_timeout: float = 600  # `produce --wait`: give up after this many seconds
+    batch_size: int = 500  # events per database transaction (timeliness, scoring)
+    batch_within: float = 0.1  # seconds to wait for a batch to fill
+    tick_interval: float = 0.5  # seconds between due-index checks (live deadlines)
+    fire_batch: int = 1000  # due items re-assessed per database transaction
+    db_retry: float = 300  # seconds to retry an unreachable database before crashing
 
     ingest_port: int = 8101
     timeliness_port: int = 8102

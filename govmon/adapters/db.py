@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Errors that mean "the server is away" rather than "the query is wrong": retry those.
 TRANSIENT = (
@@ -21,6 +27,10 @@ TRANSIENT = (
     asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
 )
+# A transaction that failed for one of these is simply run again from the start.
+# (InternalClientError: asyncpg resetting a connection the server dropped mid-query.)
+RETRYABLE = (*TRANSIENT, asyncpg.PostgresConnectionError, asyncpg.DeadlockDetectedError,
+             asyncpg.SerializationError, asyncpg.InternalClientError)
 
 
 def sqlalchemy_url(database_url: str) -> str:
@@ -41,6 +51,37 @@ def migrate(database_url: str) -> None:
     command.upgrade(config, "head")
 
 
+def migrate_when_up(database_url: str, *, wait: float) -> None:
+    """``migrate``, waiting up to ``wait`` seconds for the server (a worker restarted
+    while the database restarts should not crash-loop)."""
+    from sqlalchemy.exc import DBAPIError
+
+    give_up = time.monotonic() + wait
+    delay = 0.5
+    while True:
+        try:
+            migrate(database_url)
+            return
+        except (OSError, DBAPIError, *TRANSIENT) as exc:
+            if time.monotonic() > give_up or (isinstance(exc, DBAPIError)
+                                              and not exc.connection_invalidated
+                                              and not _is_connection_error(exc)):
+                raise
+            _log.warning("database unavailable for migrations, retrying",
+                         extra={"error": repr(exc)})
+            time.sleep(delay)
+            delay = min(delay * 2, 3.0)
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    cause = getattr(exc, "orig", None)
+    while cause is not None:
+        if isinstance(cause, (OSError, *RETRYABLE)):
+            return True
+        cause = getattr(cause, "__cause__", None)
+    return False
+
+
 async def create_pool(database_url: str, *, wait: float = 60, **kwargs: object) -> asyncpg.Pool:
     """A pool, waiting up to ``wait`` seconds for the server (it may be restarting)."""
     async for attempt in AsyncRetrying(
@@ -57,3 +98,59 @@ async def create_pool(database_url: str, *, wait: float = 60, **kwargs: object) 
 
 async def migrate_async(database_url: str) -> None:
     await asyncio.to_thread(migrate, database_url)
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # jsonb as text both ways: the services encode and decode with msgspec themselves.
+    await conn.set_type_codec("jsonb", encoder=_text, decoder=lambda value: value,
+                              schema="pg_catalog", format="text")
+
+
+class Database:
+    """A lazily created pool and :meth:`transact`, which re-runs a transaction while the
+    server is away (restarting) for up to ``retry_for`` seconds, then gives up."""
+
+    def __init__(self, url: str, *, retry_for: float, max_size: int = 4) -> None:
+        self.url = url
+        self.retry_for = retry_for
+        self.max_size = max_size
+        self._pool: asyncpg.Pool | None = None
+        self._lock = asyncio.Lock()
+
+    async def pool(self) -> asyncpg.Pool:
+        async with self._lock:
+            if self._pool is None:
+                self._pool = await create_pool(self.url, wait=self.retry_for, min_size=1,
+                                               max_size=self.max_size, init=_init_connection)
+            return self._pool
+
+    async def transact(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        give_up = time.monotonic() + self.retry_for
+        delay = 0.2
+        while True:
+            try:
+                pool = await self.pool()
+                async with pool.acquire() as conn, conn.transaction():
+                    return await work(conn)
+            except RETRYABLE as exc:
+                if time.monotonic() > give_up:
+                    raise
+                _log.warning("database unavailable, retrying",
+                             extra={"error": repr(exc), "retry_in": delay})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 3.0)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+
+
+async def connect(url: str, **kwargs: Any) -> asyncpg.Connection:
+    """One connection with the same jsonb handling as the services' pools."""
+    conn = await asyncpg.connect(url, **kwargs)
+    await _init_connection(conn)
+    return conn

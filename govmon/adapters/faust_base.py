@@ -24,6 +24,8 @@ def make_app(app_id: str, settings: Settings, bootstrap: str, *, web_port: int,
         # committed; a failed send crashes the worker instead of committing past it.
         stream_publish_on_commit=True,
         broker_commit_interval=settings.commit_interval,
+        broker_session_timeout=settings.session_timeout,
+        broker_heartbeat_interval=max(settings.session_timeout / 5, 0.5),
         producer_acks=-1,
         topic_allow_declare=False,  # topics are created by `ensure_topics`, explicitly
         topic_disable_leader=True,

@@ -45,3 +45,36 @@ class IngestMetrics:
         self.duplicates = Counter("govmon_ingest_duplicates_total",
                                   "exact re-deliveries dropped", registry=registry)
         self.lag = ConsumerLag(registry, "ingest")
+
+
+class TimelinessMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.events = Counter("govmon_timeliness_events_total", "family events folded",
+                              registry=registry)
+        self.assessed = Counter("govmon_timeliness_assessed_total",
+                                "item verdicts published, by cause", ["cause"],
+                                registry=registry)
+        self.breaches = Counter("govmon_timeliness_breaches_total",
+                                "breaches announced, by rule", ["rule"], registry=registry)
+        self.warnings = Counter("govmon_timeliness_warnings_total", "warnings issued",
+                                registry=registry)
+        self.due_index = Gauge("govmon_timeliness_due_index_entries",
+                               "entries in the due heaps of this worker", registry=registry)
+        self.clock = Gauge("govmon_timeliness_clock_seconds",
+                           "the service clock (event time in event mode)", registry=registry)
+        self.lag = ConsumerLag(registry, "timeliness")
+
+
+class ScoringMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.assessments = Counter("govmon_scoring_assessments_total",
+                                   "item verdicts applied (newer than the stored one)",
+                                   registry=registry)
+        self.stale = Counter("govmon_scoring_stale_total",
+                             "item verdicts ignored (an equal or newer one was stored)",
+                             registry=registry)
+        self.changes = Counter("govmon_scoring_score_changes_total",
+                               "unit-year scores changed and published", registry=registry)
+        self.clock = Gauge("govmon_scoring_clock_seconds",
+                           "the service clock (event time in event mode)", registry=registry)
+        self.lag = ConsumerLag(registry, "scoring")

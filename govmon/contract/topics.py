@@ -56,6 +56,14 @@ def route(event: GovEvent) -> tuple[TopicSpec, str]:
 
 # Consumer groups of the pipeline and what they read, in flow order: `produce --wait`
 # returns once each group has committed the end of each of its topics.
+TIMELINESS_INPUTS: tuple[TopicSpec, ...] = (APPLICATIONS, OPINIONS, POLICIES, DATASHARE)
+SCORING_INPUTS: tuple[TopicSpec, ...] = (TIMELINESS, UNITS)
+
 PIPELINE: tuple[tuple[str, tuple[TopicSpec, ...]], ...] = (
     ("govmon-ingest", (RAW,)),
+    # Timeliness commits an offset only after the consequences of the event (its item's
+    # verdict, and in event-time mode the deadlines the event's time passed) are
+    # published: once it has no lag, scoring's input is complete.
+    ("govmon-timeliness", TIMELINESS_INPUTS),
+    ("govmon-scoring", SCORING_INPUTS),
 )

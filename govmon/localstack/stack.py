@@ -26,6 +26,8 @@ from govmon.settings import Settings
 # Started in this order, stopped in reverse.  (name, settings attribute of its port)
 SERVICES: tuple[tuple[str, str], ...] = (
     ("ingest", "ingest_port"),
+    ("timeliness", "timeliness_port"),
+    ("scoring", "scoring_port"),
 )
 
 

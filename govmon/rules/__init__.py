@@ -15,7 +15,7 @@ Loading - call once at start-up; errors name the file and the field::
     load_catalog(year: int, folder: Traversable | Path | None = None) -> Catalog
         # CatalogMissingError (names year + folder) / CatalogError
     available_years(folder=None) -> list[int]
-    load_law() -> Law
+    load_law(path: Path | None = None) -> Law   # path: a test law chosen by settings
     load_calendar(override_text: str | None = None, override_file=...) -> WorkCalendar
         # WorkCalendar.add_working_days / count_working_days raise CalendarGapError
         # (names the year and the override file) for years nobody covers
@@ -28,6 +28,7 @@ Folding events into facts - idempotent per CloudEvents source+id, order-insensit
     ledger.get(key) -> ItemFacts | None;  ledger.put(facts);  iter(ledger);  ledger.latest
     item_key(event) -> ItemKey                          # which item, without folding
     to_builtins(facts) -> dict;  from_builtins(obj) -> ItemFacts   # JSON-able, for jsonb
+    facts_to_json(facts) -> bytes;  facts_from_json(bytes | str) -> ItemFacts  # the same, faster
 
 ``ItemKey`` is ``(kind, id)``, kind one of case, dispute, policy, incident, task,
 report, finding, unit.  The timeliness service, partitioned by item (case / policy /
@@ -58,6 +59,11 @@ Whole year (replay) and the one output format shared by replay and report::
 
     evaluate(ledger, catalogs: Mapping[int, Catalog], calendar, law, year: int,
              as_of: int) -> YearResult
+        # = summarize(assess_all(ledger, calendar, law, as_of), catalog, year, as_of)
+    assess_all(items, calendar, law, as_of) -> Iterator[Assessed]
+    summarize(assessed: Iterable[Assessed], catalog, year, as_of) -> YearResult
+        # Assessed = (ItemAssessment, registration instant of a unit item | None):
+        # `govmon report` feeds it assessments stored by the services
     render_result(result: YearResult) -> dict   # sorts; RFC 3339 +08:00 times
 
 A breach belongs to the Shanghai year of its deadline (of its event for disputes and
@@ -74,8 +80,24 @@ from govmon.rules.catalog import (
     available_years,
     load_catalog,
 )
-from govmon.rules.evaluate import Flag, Rejected, YearResult, evaluate
-from govmon.rules.facts import ItemFacts, ItemKey, Mark, from_builtins, to_builtins
+from govmon.rules.evaluate import (
+    Assessed,
+    Flag,
+    Rejected,
+    YearResult,
+    assess_all,
+    evaluate,
+    summarize,
+)
+from govmon.rules.facts import (
+    ItemFacts,
+    ItemKey,
+    Mark,
+    facts_from_json,
+    facts_to_json,
+    from_builtins,
+    to_builtins,
+)
 from govmon.rules.instants import day_of, instant, rfc3339, to_datetime, year_of, year_start
 from govmon.rules.law import Law, load_law
 from govmon.rules.ledger import Ledger, item_key
@@ -95,6 +117,7 @@ from govmon.rules.workdays import CalendarGapError, WorkCalendar, coverage_warni
 __all__ = [
     "Alert",
     "AlertPolicy",
+    "Assessed",
     "Breach",
     "CalendarGapError",
     "Catalog",
@@ -117,12 +140,15 @@ __all__ = [
     "WorkCalendar",
     "YearResult",
     "alerts",
+    "assess_all",
     "assess_item",
     "available_years",
     "clock_alerts",
     "coverage_warning",
     "day_of",
     "evaluate",
+    "facts_from_json",
+    "facts_to_json",
     "from_builtins",
     "instant",
     "item_key",
@@ -132,6 +158,7 @@ __all__ = [
     "render_result",
     "rfc3339",
     "score_unit",
+    "summarize",
     "to_builtins",
     "to_datetime",
     "year_of",

@@ -1,20 +1,25 @@
-"""A whole year: assess every item, score every unit (what `govmon replay` prints)."""
+"""A whole year: assess every item, score every unit (what `govmon replay` and
+`govmon report` print)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from msgspec import Struct
 
 from govmon.rules.assess import assess_item
 from govmon.rules.catalog import Catalog, CatalogMissingError
+from govmon.rules.facts import ItemFacts
 from govmon.rules.instants import year_of
 from govmon.rules.law import Law
 from govmon.rules.ledger import Ledger
 from govmon.rules.scoring import UnitInfo, UnitScore, score_unit
-from govmon.rules.verdicts import Breach, Clock, Credit
+from govmon.rules.verdicts import Breach, Clock, Credit, ItemAssessment
 from govmon.rules.workdays import CalendarGapError, WorkCalendar
+
+# An item's assessment and, for a unit item, the instant it was registered (else None).
+Assessed = tuple[ItemAssessment, int | None]
 
 # Notes that concern the year they are dated in and are worth a human's look.
 _NOTE_FLAGS = ("orphan", "conflict", "ignored_after_breach")
@@ -61,10 +66,7 @@ def evaluate(ledger: Ledger, catalogs: Mapping[int, Catalog], calendar: WorkCale
              law: Law, year: int, as_of: int) -> YearResult:
     """Score every unit for ``year`` as known at ``as_of`` (an instant, see ``instants``).
 
-    Composes ``assess_item`` over every item and ``score_unit`` over every unit: the
-    units registered by the end of ``year`` plus any unit with a breach or credit in
-    it.  ``flags`` lists the year's breaches (0-point ones included), clocks still
-    open that concern the year, notes dated in the year and unregistered units.
+    Composes ``assess_item`` over every item (``assess_all``) and ``summarize``.
     Raises CatalogMissingError / CalendarGapError when ``year`` itself is not covered.
     """
     catalog = catalogs.get(year)
@@ -72,13 +74,38 @@ def evaluate(ledger: Ledger, catalogs: Mapping[int, Catalog], calendar: WorkCale
         raise CatalogMissingError(year, "the given catalogs", sorted(catalogs))
     if not calendar.covers(year):
         raise CalendarGapError(year, calendar.override_file, "the calendar in use")
+    return summarize(assess_all(ledger, calendar, law, as_of), catalog, year, as_of)
+
+
+def assess_all(items: Iterable[ItemFacts], calendar: WorkCalendar, law: Law,
+               as_of: int) -> Iterator[Assessed]:
+    """Every item assessed at ``as_of``, with a unit's registration instant."""
+    for facts in items:
+        assessment = assess_item(facts, calendar, law, as_of)
+        if assessment.category is None:
+            yield assessment, None
+        else:
+            created = facts.creation(as_of)
+            yield assessment, created.at if created is not None else None
+
+
+def summarize(assessed: Iterable[Assessed], catalog: Catalog, year: int,
+              as_of: int) -> YearResult:
+    """The year's result from item assessments made at ``as_of`` (pure; shared by
+    `govmon replay`, which assesses a file, and `govmon report`, which reads them from
+    storage).
+
+    Scores the units registered by the end of ``year`` plus any unit with a breach or
+    credit in it.  ``flags`` lists the year's breaches (0-point ones included), clocks
+    still open that concern the year, notes dated in the year and unregistered units.
+    Each element is an assessment and, for a unit item, its registration instant.
+    """
     breaches: dict[str, list[Breach]] = defaultdict(list)
     credits: dict[str, list[Credit]] = defaultdict(list)
     units: dict[str, UnitInfo] = {}
     registered_later: dict[str, UnitInfo] = {}
     flags: list[Flag] = []
-    for facts in ledger:
-        assessment = assess_item(facts, calendar, law, as_of)
+    for assessment, created in assessed:
         # Most items end with nothing to report: test before looping (replay hot path).
         if assessment.breaches:
             for breach in assessment.breaches:
@@ -101,12 +128,12 @@ def evaluate(ledger: Ledger, catalogs: Mapping[int, Catalog], calendar: WorkCale
                     flags.append(Flag(note.kind, None, note.ref, note.unit_id, None,
                                       note.detail, note.event_ids))
         if assessment.category is not None:  # a registered unit
-            info = UnitInfo(facts.item_id, assessment.category, assessment.name)
-            created = facts.creation(as_of)
-            if created is not None and year_of(created.at) <= year:
-                units[facts.item_id] = info
+            unit_id = assessment.key[1]
+            info = UnitInfo(unit_id, assessment.category, assessment.name)
+            if created is not None and year_of(created) <= year:
+                units[unit_id] = info
             else:
-                registered_later[facts.item_id] = info
+                registered_later[unit_id] = info
     # A unit registered after the year is still scored (with its category) if it has
     # something in the year; a unit never registered is scored with the fallback.
     for unit_id in set(breaches) | set(credits):

@@ -20,7 +20,7 @@ from govmon.rules.facts import (
     ItemFacts,
     Mark,
 )
-from govmon.rules.instants import US_PER_HOUR, day_of, year_of
+from govmon.rules.instants import US_PER_HOUR, US_PER_SECOND, day_of, year_of
 from govmon.rules.law import Law
 from govmon.rules.verdicts import Breach, Clock, Credit, ItemAssessment, Note, earliest
 from govmon.rules.workdays import CalendarGapError, WorkCalendar
@@ -129,14 +129,19 @@ def assess_incident(facts: ItemFacts, law: Law, as_of: int) -> ItemAssessment:
     if created.text not in windows.levels:
         return ItemAssessment(facts.key, unit, next_due=future)  # no window for this level
     verdicts: list[Breach | Clock | None] = []
-    for action, hours, rule in (
-            ("authoritative_info", windows.authoritative_info_hours, "opinion_info_late"),
-            ("press_conference", windows.press_conference_hours, "opinion_press_late")):
+    for action, hours, seconds, rule in (
+            ("authoritative_info", windows.authoritative_info_hours,
+             windows.authoritative_info_seconds, "opinion_info_late"),
+            ("press_conference", windows.press_conference_hours,
+             windows.press_conference_seconds, "opinion_press_late")):
         first = next((m for m in marks if m.what == RESPONDED and m.text == action), None)
-        deadline = created.at + hours * US_PER_HOUR  # clock hours, not working days
+        # Clock hours, not working days (seconds: test laws only, see law.py).
+        window, span = ((seconds * US_PER_SECOND, f"{seconds} s") if seconds is not None
+                        else (hours * US_PER_HOUR, f"{hours} h"))
+        deadline = created.at + window
         verdicts.append(_timed((rule, rule), facts.item_id, unit, created, deadline, first,
-                               as_of, (f"{action} after {hours} h",
-                                       f"no {action} within {hours} h")))
+                               as_of, (f"{action} after {span}",
+                                       f"no {action} within {span}")))
     return _collect(facts, unit, verdicts, future=future)
 
 

@@ -10,6 +10,7 @@ import tomllib
 from bisect import bisect_right
 from datetime import date
 from importlib import resources
+from pathlib import Path
 from typing import Annotated, Generic, TypeVar
 
 import msgspec
@@ -20,6 +21,7 @@ from govmon.rules.instants import day_from_date
 LAW_FILE = "govmon/rules/data/law.toml"
 _Days = Annotated[int, Meta(ge=1, le=366)]
 _Hours = Annotated[int, Meta(ge=1, le=24 * 366)]
+_Seconds = Annotated[int, Meta(ge=1, le=86_400)]
 
 
 class _Entry(Struct, frozen=True, forbid_unknown_fields=True):
@@ -35,6 +37,10 @@ class OpinionWindows(_Entry, frozen=True):
     levels: list[str]
     authoritative_info_hours: _Hours
     press_conference_hours: _Hours
+    # Test laws only (never in law.toml): windows of a few seconds, so a live deadline
+    # can be exercised end to end without waiting hours.  When set they replace the hours.
+    authoritative_info_seconds: _Seconds | None = None
+    press_conference_seconds: _Seconds | None = None
 
 
 class _LawFile(Struct, frozen=True, forbid_unknown_fields=True):
@@ -97,7 +103,14 @@ def parse_law(text: str, filename: str = LAW_FILE) -> Law:
         raise ValueError(f"{filename}: {exc}") from None
 
 
-def load_law() -> Law:
-    """Read the packaged law file (explicit: never at import time)."""
+def load_law(path: Path | None = None) -> Law:
+    """Read the packaged law file, or ``path`` (a test law chosen by settings).
+    Explicit: never at import time."""
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"{path}: cannot read the law file: {exc.strerror or exc}") from None
+        return parse_law(text, str(path))
     text = (resources.files("govmon.rules") / "data" / "law.toml").read_text(encoding="utf-8")
     return parse_law(text)

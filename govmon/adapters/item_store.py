@@ -1,0 +1,102 @@
+"""`item_facts` and `service_clocks`: the SQL, nothing else (decisions are in
+``govmon.handlers.items``).  Every function runs inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import asyncpg
+
+from govmon.handlers.due import Entry
+from govmon.handlers.items import ItemRow
+from govmon.rules import ItemKey, facts_from_json, facts_to_json
+
+_COLUMNS = ("kind, item_id, topic, partition, unit_id, facts, marks, latest_us, version, "
+            "assessed_us, next_due_us, deadline_us, alerted_us, breached, pending")
+
+
+def _row(record: asyncpg.Record) -> ItemRow:
+    return ItemRow(record["kind"], record["item_id"], record["topic"], record["partition"],
+                   facts_from_json(record["facts"]), record["unit_id"], record["marks"],
+                   record["latest_us"], record["version"], record["assessed_us"],
+                   record["next_due_us"], record["deadline_us"], record["alerted_us"],
+                   list(record["breached"]), record["pending"])
+
+
+async def lock_items(conn: asyncpg.Connection, keys: Iterable[ItemKey], *,
+                     due_by: int | None = None) -> dict[ItemKey, ItemRow]:
+    """The stored rows of ``keys``, locked for this transaction (in key order, so two
+    workers never deadlock).  With ``due_by``: only rows due by then or pending."""
+    kinds, ids = _split(keys)
+    condition = "" if due_by is None else "AND (next_due_us <= $3 OR pending)"
+    args: list[object] = [kinds, ids] if due_by is None else [kinds, ids, due_by]
+    records = await conn.fetch(
+        f"""SELECT {_COLUMNS} FROM item_facts
+            WHERE (kind, item_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+            {condition}
+            ORDER BY kind, item_id FOR UPDATE""", *args)
+    return {(r["kind"], r["item_id"]): _row(r) for r in records}
+
+
+async def save_items(conn: asyncpg.Connection, rows: Iterable[ItemRow]) -> None:
+    await conn.executemany(
+        f"""INSERT INTO item_facts ({_COLUMNS})
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+            ON CONFLICT (kind, item_id) DO UPDATE SET
+              unit_id = EXCLUDED.unit_id, facts = EXCLUDED.facts, marks = EXCLUDED.marks,
+              latest_us = EXCLUDED.latest_us, version = EXCLUDED.version,
+              assessed_us = EXCLUDED.assessed_us, next_due_us = EXCLUDED.next_due_us,
+              deadline_us = EXCLUDED.deadline_us, alerted_us = EXCLUDED.alerted_us,
+              breached = EXCLUDED.breached, pending = EXCLUDED.pending, updated_at = now()""",
+        [(r.kind, r.item_id, r.topic, r.partition, r.unit_id, facts_to_json(r.facts), r.marks,
+          r.latest_us, r.version, r.assessed_us, r.next_due_us, r.deadline_us, r.alerted_us,
+          r.breached, r.pending) for r in rows])
+
+
+async def mark_published(conn: asyncpg.Connection, rows: Iterable[ItemRow]) -> None:
+    """The publish of these versions is confirmed (a newer version stays pending)."""
+    listed = list(rows)
+    await conn.execute(
+        """UPDATE item_facts SET pending = false
+           FROM unnest($1::text[], $2::text[], $3::bigint[]) AS done(kind, item_id, version)
+           WHERE item_facts.kind = done.kind AND item_facts.item_id = done.item_id
+             AND item_facts.version = done.version""",
+        [r.kind for r in listed], [r.item_id for r in listed], [r.version for r in listed])
+
+
+async def due_entries(conn: asyncpg.Connection, topic: str, partition: int) -> list[Entry]:
+    """The due index of one partition: rows with a due time, and rows whose last
+    verdict may not have been published (due at once)."""
+    records = await conn.fetch(
+        """SELECT kind, item_id, next_due_us, pending FROM item_facts
+           WHERE topic = $1 AND partition = $2 AND (next_due_us IS NOT NULL OR pending)""",
+        topic, partition)
+    return [(-1 if r["pending"] or r["next_due_us"] is None else r["next_due_us"],
+             r["kind"], r["item_id"]) for r in records]
+
+
+async def due_own_items(conn: asyncpg.Connection, topic: str, clock: int) -> list[ItemKey]:
+    records = await conn.fetch(
+        """SELECT kind, item_id FROM item_facts
+           WHERE topic = $1 AND (next_due_us <= $2 OR pending)""", topic, clock)
+    return [(r["kind"], r["item_id"]) for r in records]
+
+
+async def advance_clock(conn: asyncpg.Connection, name: str, at: int) -> int:
+    """Move a service clock forward to ``at`` (never back); returns where it stands."""
+    value = await conn.fetchval(
+        """INSERT INTO service_clocks (name, at_us) VALUES ($1, $2)
+           ON CONFLICT (name) DO UPDATE
+             SET at_us = GREATEST(service_clocks.at_us, EXCLUDED.at_us)
+           RETURNING at_us""", name, at)
+    return int(value)
+
+
+async def read_clock(conn: asyncpg.Connection, name: str) -> int | None:
+    value = await conn.fetchval("SELECT at_us FROM service_clocks WHERE name = $1", name)
+    return int(value) if value is not None else None
+
+
+def _split(keys: Iterable[ItemKey]) -> tuple[list[str], list[str]]:
+    listed = list(keys)
+    return [k for k, _ in listed], [i for _, i in listed]

@@ -1,0 +1,184 @@
+"""`assessments`, `units`, `unit_scores`, `deductions`, `score_history`: the SQL only
+(decisions are in ``govmon.handlers.scoring``).  Every function runs inside the
+caller's transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import asyncpg
+import msgspec
+
+from govmon.contract.derived import ItemAssessed, ScoreChanged
+from govmon.handlers.scoring import years_of
+from govmon.rules import ItemAssessment, ItemKey, Mark, UnitScore, to_datetime
+
+_ASSESSMENT = msgspec.json.Decoder(ItemAssessment)
+_ENCODE = msgspec.json.Encoder().encode
+
+
+def decode_assessment(body: str | bytes) -> ItemAssessment:
+    return _ASSESSMENT.decode(body)
+
+
+@dataclass(frozen=True, slots=True)
+class Replaced:
+    """An assessment that replaced an older one: what the old one counted for."""
+
+    new: ItemAssessed
+    old_unit: str | None
+    old_years: list[int]
+
+
+async def store_assessments(conn: asyncpg.Connection, incoming: Iterable[ItemAssessed]
+                            ) -> list[Replaced]:
+    """Keep, per item, the assessment with the highest version; return those that
+    replaced a stored one (or were the first).  Equal or older versions change nothing."""
+    best: dict[ItemKey, ItemAssessed] = {}
+    for item in incoming:
+        key = (item.kind, item.item_id)
+        if key not in best or best[key].version < item.version:
+            best[key] = item
+    if not best:
+        return []
+    records = await conn.fetch(
+        """SELECT kind, item_id, unit_id, years, version FROM assessments
+           WHERE (kind, item_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+           ORDER BY kind, item_id FOR UPDATE""",
+        [k for k, _ in best], [i for _, i in best])
+    old = {(r["kind"], r["item_id"]): r for r in records}
+    replaced = [Replaced(item, old[key]["unit_id"] if key in old else None,
+                         list(old[key]["years"]) if key in old else [])
+                for key, item in best.items()
+                if key not in old or old[key]["version"] < item.version]
+    await conn.executemany(
+        """INSERT INTO assessments (kind, item_id, unit_id, version, assessed_us, next_due_us,
+                                    created_us, years, body)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (kind, item_id) DO UPDATE SET
+             unit_id = EXCLUDED.unit_id, version = EXCLUDED.version,
+             assessed_us = EXCLUDED.assessed_us, next_due_us = EXCLUDED.next_due_us,
+             created_us = EXCLUDED.created_us, years = EXCLUDED.years, body = EXCLUDED.body
+           WHERE assessments.version < EXCLUDED.version""",
+        [(r.new.kind, r.new.item_id, r.new.assessment.unit_id, r.new.version,
+          r.new.assessed_at, r.new.assessment.next_due, r.new.created_at,
+          years_of(r.new.assessment), _ENCODE(r.new.assessment).decode()) for r in replaced])
+    return replaced
+
+
+async def register_unit(conn: asyncpg.Connection, unit_id: str, mark: Mark) -> None:
+    """The `units` registry row, from the unit's latest registration."""
+    await conn.execute(
+        """INSERT INTO units (unit_id, name, category, event_source, event_id, registered_at)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (unit_id) DO UPDATE SET
+             name = EXCLUDED.name, category = EXCLUDED.category,
+             event_source = EXCLUDED.event_source, event_id = EXCLUDED.event_id,
+             registered_at = EXCLUDED.registered_at""",
+        unit_id, mark.names[0] if mark.names else unit_id, mark.text, mark.source,
+        mark.event_id, to_datetime(mark.at))
+
+
+async def lock_units(conn: asyncpg.Connection, units: list[str]) -> None:
+    """Serialise scoring per unit across workers (a transaction-scoped advisory lock,
+    taken in sorted order)."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('govmon.scoring:' || u)) "
+        "FROM unnest($1::text[]) AS u", sorted(units))  # unnest keeps the array order
+
+
+async def registrations(conn: asyncpg.Connection, units: list[str]
+                        ) -> dict[str, ItemAssessment]:
+    records = await conn.fetch(
+        "SELECT item_id, body FROM assessments WHERE kind = 'unit' AND item_id = ANY($1)",
+        units)
+    return {r["item_id"]: decode_assessment(r["body"]) for r in records}
+
+
+async def scored_assessments(conn: asyncpg.Connection, units: list[str], years: list[int]
+                             ) -> dict[str, list[ItemAssessment]]:
+    """Every stored assessment of the units that counts in any of the years."""
+    records = await conn.fetch(
+        """SELECT unit_id, body FROM assessments
+           WHERE unit_id = ANY($1) AND cardinality(years) > 0 AND years && $2::integer[]""",
+        units, years)
+    out: dict[str, list[ItemAssessment]] = defaultdict(list)
+    for r in records:
+        out[r["unit_id"]].append(decode_assessment(r["body"]))
+    return out
+
+
+async def stored_digests(conn: asyncpg.Connection, pairs: Iterable[tuple[str, int]]
+                         ) -> dict[tuple[str, int], tuple[int, str]]:
+    listed = sorted(pairs)
+    records = await conn.fetch(
+        """SELECT unit_id, year, version, digest FROM unit_scores
+           WHERE (unit_id, year) IN (SELECT * FROM unnest($1::text[], $2::integer[]))""",
+        [u for u, _ in listed], [y for _, y in listed])
+    return {(r["unit_id"], r["year"]): (r["version"], r["digest"]) for r in records}
+
+
+async def unit_years(conn: asyncpg.Connection, units: list[str]) -> list[tuple[str, int]]:
+    records = await conn.fetch(
+        "SELECT unit_id, year FROM unit_scores WHERE unit_id = ANY($1)", units)
+    return [(r["unit_id"], r["year"]) for r in records]
+
+
+async def open_years(conn: asyncpg.Connection, before: int) -> list[tuple[str, int]]:
+    """Unit-years before ``before`` still without their year-end rules."""
+    records = await conn.fetch(
+        "SELECT unit_id, year FROM unit_scores WHERE NOT final AND year < $1", before)
+    return [(r["unit_id"], r["year"]) for r in records]
+
+
+async def save_score(conn: asyncpg.Connection, score: UnitScore, year: int, *, final: bool,
+                     as_of: int, version: int, digest: str) -> None:
+    """Replace the unit-year's score and deductions; append to its history."""
+    await conn.execute(
+        """INSERT INTO unit_scores (unit_id, year, name, category, scored_as, score, grade,
+                                    deducted, final, as_of_us, version, digest, pending)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, true)
+           ON CONFLICT (unit_id, year) DO UPDATE SET
+             name = EXCLUDED.name, category = EXCLUDED.category,
+             scored_as = EXCLUDED.scored_as, score = EXCLUDED.score, grade = EXCLUDED.grade,
+             deducted = EXCLUDED.deducted, final = EXCLUDED.final,
+             as_of_us = EXCLUDED.as_of_us, version = EXCLUDED.version,
+             digest = EXCLUDED.digest, pending = true, updated_at = now()""",
+        score.unit_id, year, score.name, score.category, score.scored_as, score.score,
+        score.grade, score.deducted, final, as_of, version, digest)
+    await conn.execute("DELETE FROM deductions WHERE unit_id = $1 AND year = $2",
+                       score.unit_id, year)
+    await conn.executemany(
+        """INSERT INTO deductions (unit_id, year, rule, ref, points, cap_group, at_us,
+                                   event_ids, detail)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+        [(score.unit_id, year, d.rule, d.ref or "", d.points, d.cap_group, d.at,
+          list(d.event_ids), d.detail) for d in score.deductions])
+    await conn.execute(
+        """INSERT INTO score_history (unit_id, year, version, score, grade, deducted, final,
+                                      as_of_us)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING""",
+        score.unit_id, year, version, score.score, score.grade, score.deducted, final, as_of)
+
+
+async def pending_scores(conn: asyncpg.Connection) -> list[ScoreChanged]:
+    records = await conn.fetch(
+        """SELECT s.unit_id, s.year, s.version, s.score, s.grade, s.deducted, s.final,
+                  s.as_of_us, (SELECT count(*) FROM deductions d
+                               WHERE d.unit_id = s.unit_id AND d.year = s.year) AS n
+           FROM unit_scores s WHERE s.pending ORDER BY s.unit_id, s.year""")
+    return [ScoreChanged(unit_id=r["unit_id"], year=r["year"], version=r["version"],
+                         score=float(r["score"]), grade=r["grade"],
+                         deducted=float(r["deducted"]), deductions=r["n"], final=r["final"],
+                         as_of=r["as_of_us"]) for r in records]
+
+
+async def scores_published(conn: asyncpg.Connection, sent: list[ScoreChanged]) -> None:
+    await conn.execute(
+        """UPDATE unit_scores SET pending = false
+           FROM unnest($1::text[], $2::integer[], $3::bigint[]) AS done(unit_id, year, version)
+           WHERE unit_scores.unit_id = done.unit_id AND unit_scores.year = done.year
+             AND unit_scores.version = done.version""",
+        [s.unit_id for s in sent], [s.year for s in sent], [s.version for s in sent])

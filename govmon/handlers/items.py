@@ -1,0 +1,107 @@
+"""An item's stored row and the two things done to it: fold events in, judge it again.
+
+Pure (no I/O): the services lock the rows in PostgreSQL, call :func:`fold` and
+:func:`rejudge`, write the rows back and publish.  Folding is the rules' ``Ledger``,
+so a redelivered event changes nothing; judging always bumps the version, because the
+previous publish of the same verdict may have been lost in a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from govmon.contract.events import GovEvent
+from govmon.handlers.timeliness import Judged, judge
+from govmon.rules import (
+    AlertPolicy,
+    ItemFacts,
+    ItemKey,
+    Law,
+    Ledger,
+    WorkCalendar,
+    instant,
+    item_key,
+)
+
+
+@dataclass(slots=True)
+class ItemRow:
+    kind: str
+    item_id: str
+    topic: str
+    partition: int
+    facts: ItemFacts
+    unit_id: str | None = None
+    marks: int = 0
+    latest_us: int = -1
+    version: int = 0
+    assessed_us: int = -1
+    next_due_us: int | None = None
+    deadline_us: int | None = None
+    alerted_us: int = -1
+    breached: list[str] = field(default_factory=list)
+    pending: bool = False
+
+    @property
+    def key(self) -> ItemKey:
+        return (self.kind, self.item_id)
+
+
+Located = tuple[GovEvent, str, int]  # an event and the topic and partition it came from
+
+
+def keys_of(events: Iterable[Located]) -> set[ItemKey]:
+    return {item_key(event) for event, _, _ in events}
+
+
+def fold(rows: dict[ItemKey, ItemRow], events: Iterable[Located]) -> list[ItemKey]:
+    """Fold events into ``rows`` (adding rows for new items); returns every item an
+    event touched, redeliveries included, in first-seen order."""
+    ledger = Ledger(row.facts for row in rows.values())
+    touched: dict[ItemKey, None] = {}
+    for event, topic, partition in events:
+        key = ledger.apply(event) or item_key(event)
+        touched[key] = None
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = ItemRow(key[0], key[1], topic, partition,
+                                      ItemFacts(key[0], key[1], []))
+        row.latest_us = max(row.latest_us, instant(event.time))
+    for key in touched:
+        facts = ledger.get(key)
+        if facts is not None:
+            rows[key].facts = facts
+    return list(touched)
+
+
+def rejudge(row: ItemRow, clock: int, calendar: WorkCalendar, law: Law,
+            policy: AlertPolicy) -> Judged:
+    """Judge the row's item at ``clock`` (never before its previous judgement, so an
+    item's clock only moves forward) and record the outcome in the row."""
+    at = max(clock, row.assessed_us)
+    judged = judge(row.facts, calendar, law, at, alerted_until=row.alerted_us,
+                   breached=row.breached, policy=policy)
+    assessment = judged.assessment
+    row.unit_id = assessment.unit_id if assessment.unit_id is not None else row.unit_id
+    row.marks = len(row.facts.marks)
+    row.version += 1
+    row.assessed_us = at
+    row.next_due_us = judged.next_due
+    row.deadline_us = judged.deadline
+    row.alerted_us = judged.alerted_until
+    row.breached = list(judged.breached)
+    row.pending = True
+    return judged
+
+
+def created_at(row: ItemRow, judged: Judged) -> int | None:
+    """A unit item's registration instant (which years it belongs to)."""
+    if judged.assessment.category is None:
+        return None
+    mark = row.facts.creation(row.assessed_us)
+    return mark.at if mark is not None else None
+
+
+def latest_event(rows: Mapping[ItemKey, ItemRow]) -> int | None:
+    return max((row.latest_us for row in rows.values()), default=None)

@@ -1,0 +1,84 @@
+"""What the timeliness service decides about one item at its clock.  Pure: the service
+loads the item's facts and bookkeeping, calls :func:`judge`, stores the result and
+publishes :func:`messages`; tests call it with plain values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from govmon.contract.derived import DeadlineBreached, ItemAssessed, TimelinessMessage, WarningIssued
+from govmon.rules import (
+    Alert,
+    AlertPolicy,
+    Breach,
+    ItemAssessment,
+    ItemFacts,
+    Law,
+    WorkCalendar,
+    assess_item,
+    clock_alerts,
+)
+from govmon.rules.verdicts import earliest
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    assessment: ItemAssessment
+    next_due: int | None  # when to look again: a verdict change or a warning instant
+    deadline: int | None  # earliest running deadline
+    breached: tuple[str, ...]  # rules broken now (announced ones are not repeated)
+    new_breaches: tuple[Breach, ...]
+    warnings: tuple[Alert, ...]
+    alerted_until: int  # warnings up to here have been issued
+
+
+def judge(facts: ItemFacts, calendar: WorkCalendar, law: Law, clock: int, *,
+          alerted_until: int, breached: tuple[str, ...] | list[str],
+          policy: AlertPolicy) -> Judged:
+    """The item's verdict at ``clock``, what is new since the last one, and when to
+    look again.  ``alerted_until``/``breached`` are what earlier calls returned."""
+    assessment = assess_item(facts, calendar, law, clock)
+    rules = tuple(sorted({b.rule for b in assessment.breaches}))
+    known = set(breached)
+    new = tuple(b for b in assessment.breaches if b.rule not in known)
+    warnings: list[Alert] = []
+    next_warning: int | None = None
+    deadline: int | None = None
+    for running in assessment.clocks:
+        deadline = earliest(deadline, running.deadline)
+        for alert in clock_alerts(running, calendar, policy):
+            if alert.at > clock:
+                next_warning = earliest(next_warning, alert.at)
+            elif alert.at > alerted_until:
+                warnings.append(alert)
+    return Judged(assessment, earliest(assessment.next_due, next_warning), deadline, rules,
+                  new, tuple(warnings), max(alerted_until, clock))
+
+
+def partition_key(kind: str, item_id: str, unit_id: str | None) -> str:
+    """Derived messages are keyed by unit (scoring is partitioned by unit); an item
+    whose unit is not known yet (an orphan follow-up) by its own id."""
+    return unit_id if unit_id else f"{kind}:{item_id}"
+
+
+def messages(kind: str, item_id: str, version: int, clock: int, marks: int,
+             judged: Judged, created_at: int | None = None
+             ) -> list[tuple[str, TimelinessMessage]]:
+    """(key, message) to publish for one judged item: the snapshot, then what is new."""
+    assessment = judged.assessment
+    unit_id = assessment.unit_id
+    key = partition_key(kind, item_id, unit_id)
+    out: list[tuple[str, TimelinessMessage]] = [(key, ItemAssessed(
+        kind=kind, item_id=item_id, unit_id=unit_id, version=version, assessed_at=clock,
+        marks=marks, created_at=created_at, assessment=assessment))]
+    for breach in judged.new_breaches:
+        out.append((key, DeadlineBreached(
+            kind=kind, item_id=item_id, unit_id=breach.unit_id, rule=breach.rule,
+            deadline=breach.deadline, year=breach.year, detected_at=clock,
+            event_ids=breach.event_ids, detail=breach.detail, version=version)))
+    for alert in judged.warnings:
+        out.append((key, WarningIssued(
+            kind=kind, item_id=item_id, unit_id=alert.unit_id, rule=alert.rule,
+            deadline=alert.deadline, at=alert.at, reason=alert.reason, detected_at=clock)))
+    return out

@@ -1,0 +1,218 @@
+"""The scoring worker's shell: item verdicts and unit-level events in, scores out.
+
+Per batch, one transaction: unit-level events (registrations, reports, findings) are
+folded into their own items and judged, exactly as timeliness does for its items; every
+verdict, theirs and timeliness', replaces the stored one only if its version is higher;
+then each touched unit-year is scored again from *all* its stored verdicts (derived,
+never incremented), and where the result differs its score, deductions and history are
+written with ``pending`` set.  After the commit the pending scores are published and
+marked published; a crash in between is repaired by the next tick, which publishes
+whatever is still pending.  So a redelivered batch changes nothing and loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+import asyncpg
+import faust
+import msgspec
+
+from govmon.adapters.db import Database
+from govmon.adapters.item_store import (
+    advance_clock,
+    due_own_items,
+    lock_items,
+    read_clock,
+    save_items,
+)
+from govmon.adapters.metrics import ScoringMetrics
+from govmon.adapters.score_store import (
+    lock_units,
+    open_years,
+    pending_scores,
+    register_unit,
+    registrations,
+    save_score,
+    scored_assessments,
+    scores_published,
+    store_assessments,
+    stored_digests,
+    unit_years,
+)
+from govmon.contract import topics
+from govmon.contract.codec import InvalidEvent, decode_event
+from govmon.contract.derived import ItemAssessed, ScoreChanged, decode_timeliness, encode
+from govmon.handlers.items import ItemRow, Located, created_at, fold, keys_of, rejudge
+from govmon.handlers.scoring import digest, is_final, registration, score_year, unit_info
+from govmon.handlers.scoring import touched as touched_pairs
+from govmon.rules import (
+    AlertPolicy,
+    Catalog,
+    CatalogError,
+    CatalogMissingError,
+    Law,
+    WorkCalendar,
+    instant,
+    load_catalog,
+    year_of,
+)
+from govmon.settings import Settings
+
+CLOCK = "scoring"
+_log = logging.getLogger("govmon.scoring")
+Publish = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]
+Pairs = set[tuple[str, int]]
+
+
+def wall_clock() -> int:
+    return time.time_ns() // 1000
+
+
+class ScoringEngine:
+    def __init__(self, settings: Settings, db: Database, publish: Publish,
+                 metrics: ScoringMetrics, calendar: WorkCalendar, law: Law) -> None:
+        self.event_time = settings.clock == "event"
+        self.db = db
+        self.publish = publish
+        self.metrics = metrics
+        self.calendar = calendar
+        self.law = law
+        self.policy = AlertPolicy()
+        self.catalogs: dict[int, Catalog | None] = {}
+        self.lock = asyncio.Lock()
+
+    def catalog(self, year: int) -> Catalog | None:
+        if year not in self.catalogs:
+            try:
+                self.catalogs[year] = load_catalog(year)
+            except (CatalogMissingError, CatalogError) as exc:
+                _log.error("no usable catalog: the year is not scored",
+                           extra={"year": year, "error": str(exc)})
+                self.catalogs[year] = None
+        return self.catalogs[year]
+
+    async def handle_batch(self, events: Sequence[faust.EventT]) -> None:
+        verdicts: list[ItemAssessed] = []
+        located: list[Located] = []
+        for item in events:
+            message = item.message
+            value = message.value or b""
+            try:
+                if message.topic == topics.TIMELINESS.name:
+                    decoded = decode_timeliness(value)
+                    if isinstance(decoded, ItemAssessed):  # breaches/warnings are for people
+                        verdicts.append(decoded)
+                else:
+                    located.append((decode_event(value), message.topic, message.partition))
+            except (InvalidEvent, msgspec.DecodeError) as exc:
+                _log.error("undecodable record, skipped", extra={
+                    "topic": message.topic, "partition": message.partition,
+                    "offset": message.offset, "error": str(exc)})
+        times = [v.assessed_at for v in verdicts] + [instant(e.time) for e, _, _ in located]
+        latest = max(times) if times else None
+        async with self.lock:
+            await self.db.transact(lambda conn: self._apply(conn, verdicts, located, latest))
+            await self._publish_pending()
+
+    async def tick(self) -> None:
+        """Timer: year-end rules once the clock enters a new year, facts dated in the
+        future coming into view (wall clock), and publishes a crash left pending."""
+        async with self.lock:
+            await self.db.transact(lambda conn: self._apply(conn, [], [], None, tick=True))
+            await self._publish_pending()
+
+    async def _clock(self, conn: asyncpg.Connection, latest: int | None) -> int:
+        if not self.event_time:
+            return wall_clock()
+        if latest is None:
+            stored = await read_clock(conn, CLOCK)
+            return stored if stored is not None else -1
+        return await advance_clock(conn, CLOCK, latest)
+
+    async def _apply(self, conn: asyncpg.Connection, verdicts: list[ItemAssessed],
+                     located: list[Located], latest: int | None, *, tick: bool = False
+                     ) -> None:
+        clock = await self._clock(conn, latest)
+        if clock < 0:
+            return  # event time, and no event yet
+        self.metrics.clock.set(clock / 1e6)
+        rows: dict[tuple[str, str], ItemRow] = {}
+        keys: list[tuple[str, str]] = []
+        if located:
+            rows = await lock_items(conn, keys_of(located))
+            keys = fold(rows, located)
+        if tick:  # own items whose facts dated in the future have come into view
+            due = await due_own_items(conn, topics.UNITS.name, clock)
+            rows = await lock_items(conn, due, due_by=clock)
+            keys = list(rows)
+        own = await self._judge_own(conn, rows, keys, clock)
+        replaced = await store_assessments(conn, [*own, *verdicts])
+        self.metrics.assessments.inc(len(replaced))
+        self.metrics.stale.inc(len(verdicts) + len(own) - len(replaced))
+        pairs: Pairs = set()
+        registered: set[str] = set()
+        for change in replaced:
+            pairs |= touched_pairs(change.old_unit, change.old_years, change.new.assessment)
+            if change.new.kind == "unit":
+                registered.add(change.new.item_id)
+                if change.new.created_at is not None:
+                    pairs.add((change.new.item_id, year_of(change.new.created_at)))
+        if registered:  # a unit's category or name counts in every year it is scored
+            pairs |= set(await unit_years(conn, sorted(registered)))
+            pairs |= {(unit, year_of(clock)) for unit in registered}
+        pairs |= set(await open_years(conn, year_of(clock)))
+        await self._rescore(conn, pairs, clock)
+
+    async def _judge_own(self, conn: asyncpg.Connection, rows: dict[tuple[str, str], ItemRow],
+                         keys: list[tuple[str, str]], clock: int) -> list[ItemAssessed]:
+        """Unit, report and finding items: judged here, stored with their verdicts in
+        this same transaction (nothing to publish, so never pending)."""
+        out: list[ItemAssessed] = []
+        for key in keys:
+            row = rows[key]
+            judged = rejudge(row, clock, self.calendar, self.law, self.policy)
+            row.pending = False
+            out.append(ItemAssessed(kind=row.kind, item_id=row.item_id, unit_id=row.unit_id,
+                                    version=row.version, assessed_at=row.assessed_us,
+                                    marks=row.marks, assessment=judged.assessment,
+                                    created_at=created_at(row, judged)))
+            mark = registration(row.facts, row.assessed_us) if row.kind == "unit" else None
+            if mark is not None:
+                await register_unit(conn, row.item_id, mark)
+        if keys:
+            await save_items(conn, [rows[key] for key in keys])
+        return out
+
+    async def _rescore(self, conn: asyncpg.Connection, pairs: Pairs, clock: int) -> None:
+        pairs = {(unit, year) for unit, year in pairs if self.catalog(year) is not None}
+        if not pairs:
+            return
+        units = sorted({unit for unit, _ in pairs})
+        await lock_units(conn, units)
+        infos = await registrations(conn, units)
+        verdicts = await scored_assessments(conn, units, sorted({y for _, y in pairs}))
+        stored = await stored_digests(conn, pairs)
+        for unit, year in sorted(pairs):
+            catalog = self.catalog(year)
+            assert catalog is not None
+            score = score_year(unit_info(unit, infos.get(unit)), verdicts.get(unit, ()),
+                               catalog, year, clock)
+            final = is_final(year, clock)
+            fingerprint = digest(score, final)
+            version, previous = stored.get((unit, year), (0, ""))
+            if previous == fingerprint:
+                continue
+            await save_score(conn, score, year, final=final, as_of=clock,
+                             version=version + 1, digest=fingerprint)
+            self.metrics.changes.inc()
+
+    async def _publish_pending(self) -> None:
+        pending: list[ScoreChanged] = await self.db.transact(pending_scores)
+        if not pending:
+            return
+        await self.publish([(p.unit_id.encode(), encode(p)) for p in pending])
+        await self.db.transact(lambda conn: scores_published(conn, pending))

@@ -1,0 +1,181 @@
+"""The timeliness worker's shell: batches of family events and due deadlines in,
+item verdicts out.  Decisions are in ``govmon.handlers``; this file orders the I/O.
+
+Per batch: one transaction folds the events into their items' stored facts and judges
+each touched item at the service clock; then the verdicts are published and awaited;
+only then does the agent return, so the batch's offsets are committed after both
+(``govmon.adapters.batches``).  In event-time mode the watermark the batch moved fires
+the items it made due in the same step, so `produce --wait` cannot return early.
+
+Deadlines fire from a due index (a heap per assigned partition, rebuilt from
+``item_facts`` when the assignment changes): a timer pops what is due at the clock.
+A popped item is judged, stored with its next due time and ``pending`` set, published,
+then marked published; a crash in between leaves it pending, and the rebuild after
+the restart fires it again (the same verdict, with a higher version).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+
+import asyncpg
+import faust
+
+from govmon.adapters.db import Database
+from govmon.adapters.item_store import (
+    advance_clock,
+    due_entries,
+    lock_items,
+    mark_published,
+    read_clock,
+    save_items,
+)
+from govmon.adapters.metrics import TimelinessMetrics
+from govmon.contract.codec import InvalidEvent, decode_event
+from govmon.contract.derived import DeadlineBreached, WarningIssued, encode
+from govmon.handlers.due import DueIndex
+from govmon.handlers.items import ItemRow, Located, created_at, fold, keys_of, rejudge
+from govmon.handlers.timeliness import Judged, messages
+from govmon.rules import AlertPolicy, Law, WorkCalendar, instant
+from govmon.settings import Settings
+
+CLOCK = "timeliness"  # its row in service_clocks (the event-time watermark)
+_log = logging.getLogger("govmon.timeliness")
+
+Publish = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]
+Results = list[tuple[ItemRow, Judged]]
+
+
+def wall_clock() -> int:
+    return time.time_ns() // 1000
+
+
+class TimelinessEngine:
+    def __init__(self, settings: Settings, db: Database, publish: Publish,
+                 assignment: Callable[[], set[tuple[str, int]]], metrics: TimelinessMetrics,
+                 calendar: WorkCalendar, law: Law,
+                 observe_lag: Callable[[str, int, int], None] = lambda t, p, o: None) -> None:
+        self.event_time = settings.clock == "event"
+        self.fire_batch = settings.fire_batch
+        self.db = db
+        self.publish = publish
+        self.assignment = assignment
+        self.observe_lag = observe_lag
+        self.metrics = metrics
+        self.calendar = calendar
+        self.law = law
+        self.policy = AlertPolicy()
+        self.index = DueIndex()
+        # Batches and timer fires touch the same items: one at a time, so a verdict is
+        # never published out of version order by this worker.
+        self.lock = asyncio.Lock()
+
+    async def handle_batch(self, events: Sequence[faust.EventT]) -> None:
+        located: list[Located] = []
+        for item in events:
+            message = item.message
+            try:
+                located.append((decode_event(message.value or b""), message.topic,
+                                message.partition))
+            except InvalidEvent as exc:  # ingest validated it: a bug or a foreign producer
+                _log.error("undecodable record on a family topic, skipped",
+                           extra={"topic": message.topic, "partition": message.partition,
+                                  "offset": message.offset, "reason": exc.reason})
+        async with self.lock:
+            await self._sync_partitions()
+            clock: int | None = None
+            if located:
+                clock, results = await self.db.transact(lambda conn: self._fold(conn, located))
+                await self._publish(results, "event")
+                self.metrics.events.inc(len(located))
+            if self.event_time and clock is not None:
+                await self._fire(clock)  # deadlines the watermark has just passed
+        if events:
+            last = events[-1].message
+            self.observe_lag(last.topic, last.partition, last.offset)
+
+    async def _fold(self, conn: asyncpg.Connection, located: list[Located]
+                    ) -> tuple[int, Results]:
+        if self.event_time:
+            latest = max(instant(event.time) for event, _, _ in located)
+            clock = await advance_clock(conn, CLOCK, latest)
+        else:
+            clock = wall_clock()
+        rows = await lock_items(conn, keys_of(located))
+        touched = fold(rows, located)
+        results = [(rows[key], rejudge(rows[key], clock, self.calendar, self.law, self.policy))
+                   for key in touched]
+        await save_items(conn, [row for row, _ in results])
+        return clock, results
+
+    async def tick(self) -> None:
+        """Timer: fire what is due at the clock (wall clock, or the shared watermark)."""
+        async with self.lock:
+            await self._sync_partitions()
+            if self.event_time:
+                clock = await self.db.transact(lambda conn: read_clock(conn, CLOCK))
+                if clock is None:
+                    return
+            else:
+                clock = wall_clock()
+            self.metrics.clock.set(clock / 1e6)
+            await self._fire(clock)
+
+    async def _fire(self, clock: int) -> None:
+        while True:
+            due = self.index.pop_due(clock, self.fire_batch)
+            if not due:
+                return
+            keys = [(kind, item_id) for _, kind, item_id in due]
+
+            async def work(conn: asyncpg.Connection, keys: list[tuple[str, str]] = keys
+                           ) -> Results:
+                rows = await lock_items(conn, keys, due_by=clock)
+                results = [(row, rejudge(row, clock, self.calendar, self.law, self.policy))
+                           for row in rows.values()]
+                await save_items(conn, rows.values())
+                return results
+
+            await self._publish(await self.db.transact(work), "deadline")
+
+    async def _publish(self, results: Results, cause: str) -> None:
+        if not results:
+            return
+        records: list[tuple[bytes, bytes]] = []
+        for row, judged in results:
+            for key, message in messages(row.kind, row.item_id, row.version, row.assessed_us,
+                                         row.marks, judged, created_at(row, judged)):
+                records.append((key.encode(), encode(message)))
+                if isinstance(message, DeadlineBreached):
+                    self.metrics.breaches.labels(rule=message.rule).inc()
+                elif isinstance(message, WarningIssued):
+                    self.metrics.warnings.inc()
+        await self.publish(records)
+        await self.db.transact(lambda conn: mark_published(conn, [r for r, _ in results]))
+        for row, _ in results:
+            if row.next_due_us is not None:
+                self.index.push((row.topic, row.partition), row.next_due_us, row.kind,
+                                row.item_id)
+        self.metrics.assessed.labels(cause=cause).inc(len(results))
+        self.metrics.due_index.set(len(self.index))
+
+    async def _sync_partitions(self) -> None:
+        """Follow the consumer's assignment: rebuild the heaps of new partitions from
+        storage, drop those of revoked ones."""
+        assigned = self.assignment()
+        held = self.index.partitions()
+        for gone in held - assigned:
+            self.index.drop(gone)
+        for topic, partition in sorted(assigned - held):
+            started = time.monotonic()
+            entries = await self.db.transact(partial(due_entries, topic=topic,
+                                                     partition=partition))
+            self.index.load((topic, partition), entries)
+            _log.info("due index rebuilt", extra={
+                "topic": topic, "partition": partition, "entries": len(entries),
+                "seconds": round(time.monotonic() - started, 3)})
+        self.metrics.due_index.set(len(self.index))

@@ -1,0 +1,108 @@
+"""Judging one item at the service clock: verdict, what is new, when to look again."""
+
+from __future__ import annotations
+
+from govmon.contract.derived import DeadlineBreached, ItemAssessed, WarningIssued
+from govmon.handlers.items import ItemRow, fold, rejudge
+from govmon.handlers.timeliness import judge, messages
+from govmon.rules import AlertPolicy, ItemFacts, Ledger
+from tests.unit.rules.builders import (
+    at,
+    calendar,
+    detected,
+    law,
+    received,
+    responded,
+    step,
+    unit,
+)
+
+POLICY = AlertPolicy()
+
+
+def _facts(*events: object) -> ItemFacts:
+    ledger = Ledger()
+    for item in events:
+        ledger.apply(item)  # type: ignore[arg-type]
+    [facts] = [f for f in ledger if f.kind != "unit"]
+    return facts
+
+
+def test_open_case_warns_once_then_breaches_once() -> None:
+    facts = _facts(received("C1", "2017-10-09T10:00:00"))  # 15 working days: 2017-10-30
+    early = judge(facts, calendar(), law(), at("2017-10-10T10:00:00"), alerted_until=-1,
+                  breached=(), policy=POLICY)
+    assert early.warnings == () and early.new_breaches == ()
+    assert early.deadline == at("2017-10-30T23:59:59.999999")
+    # Next look: the first warning instant, before the deadline.
+    assert early.next_due is not None and early.next_due < early.deadline
+    warned = judge(facts, calendar(), law(), at("2017-10-30T08:00:00"),
+                   alerted_until=early.alerted_until, breached=(), policy=POLICY)
+    assert {w.reason for w in warned.warnings} == {"75% of the time used",
+                                                   "1 working day left"}
+    assert warned.next_due == at("2017-10-30T23:59:59.999999") + 1
+    again = judge(facts, calendar(), law(), at("2017-10-30T09:00:00"),
+                  alerted_until=warned.alerted_until, breached=(), policy=POLICY)
+    assert again.warnings == ()
+    late = judge(facts, calendar(), law(), warned.next_due, alerted_until=again.alerted_until,
+                 breached=(), policy=POLICY)
+    assert [b.rule for b in late.new_breaches] == ["reply_overdue"]
+    assert late.next_due is None and late.deadline is None
+    later = judge(facts, calendar(), law(), at("2017-11-02T00:00:00"),
+                  alerted_until=late.alerted_until, breached=late.breached, policy=POLICY)
+    assert later.new_breaches == () and later.breached == ("reply_overdue",)
+
+
+def test_messages_are_keyed_by_unit_and_carry_the_version() -> None:
+    facts = _facts(detected("I1", "2017-05-10T10:00:00", unit_id="U7"),
+                   responded("I1", "2017-05-10T20:00:00", "authoritative_info"))
+    judged = judge(facts, calendar(), law(), at("2017-05-12T00:00:00"), alerted_until=-1,
+                   breached=(), policy=POLICY)
+    out = messages("incident", "I1", 3, at("2017-05-12T00:00:00"), 2, judged)
+    assert [key for key, _ in out] == ["U7"] * 3
+    snapshot, *rest = [message for _, message in out]
+    assert isinstance(snapshot, ItemAssessed) and snapshot.version == 3
+    assert sorted(m.rule for m in rest if isinstance(m, DeadlineBreached)) == [
+        "opinion_info_late", "opinion_press_late"]
+    assert not any(isinstance(m, WarningIssued) for m in rest)
+
+
+def test_an_orphan_is_keyed_by_its_item() -> None:
+    facts = _facts(step("replied", "C9", "2017-05-10T10:00:00"))
+    judged = judge(facts, calendar(), law(), at("2017-06-01T00:00:00"), alerted_until=-1,
+                   breached=(), policy=POLICY)
+    [(key, message)] = messages("case", "C9", 1, 0, 1, judged)
+    assert key == "case:C9" and isinstance(message, ItemAssessed) and message.unit_id is None
+
+
+def test_fold_is_idempotent_and_order_insensitive_and_rejudge_bumps_versions() -> None:
+    events = [received("C1", "2017-10-09T10:00:00", id="a"),
+              step("replied", "C1", "2017-11-20T10:00:00", id="b"),
+              unit("U1", id="u")]
+    located = [(e, "topic", 0) for e in events]
+    first: dict[tuple[str, str], ItemRow] = {}
+    assert sorted(fold(first, located)) == [("case", "C1"), ("unit", "U1")]
+    second: dict[tuple[str, str], ItemRow] = {}
+    fold(second, list(reversed(located)))
+    assert fold(second, located[:1]) == [("case", "C1")]  # a redelivery still touches
+    assert {k: r.facts for k, r in first.items()} == {k: r.facts for k, r in second.items()}
+    row = first[("case", "C1")]
+    one = rejudge(row, at("2017-12-01T00:00:00"), calendar(), law(), POLICY)
+    assert (row.version, row.pending, row.breached) == (1, True, ["reply_overdue"])
+    assert [b.event_ids for b in one.assessment.breaches] == [("a", "b")]
+    rejudge(row, at("2017-11-01T00:00:00"), calendar(), law(), POLICY)  # clock went back
+    assert row.version == 2 and row.assessed_us == at("2017-12-01T00:00:00")
+
+
+def test_derived_messages_round_trip() -> None:
+    from govmon.contract.derived import ScoreChanged, decode_score, decode_timeliness, encode
+
+    facts = _facts(detected("I2", "2017-05-10T10:00:00"))
+    judged = judge(facts, calendar(), law(), at("2017-05-12T00:00:00"), alerted_until=-1,
+                   breached=(), policy=POLICY)
+    for _, message in messages("incident", "I2", 1, at("2017-05-12T00:00:00"), 1, judged):
+        assert decode_timeliness(encode(message)) == message
+    score = ScoreChanged(unit_id="U1", year=2017, version=2, score=98.5, grade="excellent",
+                         deducted=1.5, deductions=2, final=True, as_of=0)
+    assert decode_score(encode(score)) == score
+    assert b'"type":"gov.scores.score_changed"' in encode(score)
