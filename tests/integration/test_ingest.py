@@ -22,6 +22,8 @@ from tests.support.procs import ServiceProcess, metric_value
 from tests.unit.contract.test_codec import SAMPLES
 
 pytestmark = pytest.mark.integration
+# Only ingest runs in these tests: wait for its group, not the whole pipeline.
+INGEST_ONLY = PIPELINE[:1]
 FAMILY = topics.FAMILY_TOPICS
 
 
@@ -90,7 +92,7 @@ def test_routes_valid_dead_letters_invalid_and_drops_duplicates(
     lines += [json.dumps(e, ensure_ascii=False) for e in valid[:30]]  # re-deliveries
     lines += [line for line, _ in invalid]
     random.Random(7).shuffle(lines)
-    result = _produce(_write(tmp_path / "mixed.jsonl", lines), clean_kafka, "--wait")
+    result = _produce(_write(tmp_path / "mixed.jsonl", lines), clean_kafka)
     assert result.returncode == 0, result.stderr
     assert f"sent {len(lines)} lines" in result.stderr
 
@@ -98,7 +100,7 @@ def test_routes_valid_dead_letters_invalid_and_drops_duplicates(
     binaries = [encode_binary(decode_event(json.dumps(e))) for e in valid[:10]]
     asyncio.run(send_raw(clean_kafka, topics.RAW.name,
                          [(None, value, headers) for value, headers in binaries]))
-    asyncio.run(wait_for_groups(clean_kafka, PIPELINE, within=120))
+    asyncio.run(wait_for_groups(clean_kafka, INGEST_ONLY, within=120))
 
     routed = asyncio.run(read_all(clean_kafka, *FAMILY))
     assert len(routed) == n_valid
@@ -149,7 +151,7 @@ def test_sigkill_mid_stream_loses_nothing(
     first.kill()
     assert producer.wait(300) == 0, producer.stderr.read() if producer.stderr else ""
     _ingest(env, tmp_path, services)
-    asyncio.run(wait_for_groups(clean_kafka, PIPELINE, within=180))
+    asyncio.run(wait_for_groups(clean_kafka, INGEST_ONLY, within=180))
 
     routed = asyncio.run(read_all(clean_kafka, *FAMILY))
     ids = {r.json()["id"] for r in routed}
@@ -162,8 +164,9 @@ def test_sigterm_finishes_and_commits(
     ingest = _ingest({"KAFKA_BOOTSTRAP_SERVERS": clean_kafka}, tmp_path, services)
     events = [_valid(i, "r3") for i in range(3000)]
     result = _produce(_write(tmp_path / "e.jsonl", [json.dumps(e) for e in events]),
-                      clean_kafka, "--wait")
+                      clean_kafka)
     assert result.returncode == 0, result.stderr
+    asyncio.run(wait_for_groups(clean_kafka, INGEST_ONLY, within=120))
     assert ingest.terminate(60) == 0, ingest.log_tail()
     assert asyncio.run(group_lag(clean_kafka, "govmon-ingest", (topics.RAW,))) == 0
     logs = ingest.log_path.read_text().splitlines()
