@@ -46,6 +46,7 @@ def run(settings: Settings, *, year: int = 2017, units: int = 24, events: int = 
     if code not in (0, 1):
         return code
     ingest = state["services"]["ingest"]["url"]
+    urls = {name: info["url"] for name, info in state["services"].items()}
     print("\ningest counters:")
     for line in _metric_lines(ingest, "govmon_ingest_"):
         if "_created" not in line:
@@ -56,7 +57,10 @@ what to open:
   health       {ingest}/healthz  {ingest}/readyz
   logs         {settings.home.resolve() / 'logs'}/
   dead letters the topic gov.events.dlq (reason in the govmon.dlq.reason header)
-  the scores   .venv/bin/govmon replay {path} --year {year}
+  the scores   .venv/bin/govmon report --year {year}   (from PostgreSQL; equals
+               .venv/bin/govmon replay {path} --year {year})
+  timeliness   {urls['timeliness']}/metrics
+  scoring      {urls['scoring']}/metrics
   stop         make down      (data kept; `make clean` wipes it)
 """)
     return 0

@@ -37,7 +37,8 @@ def build_app(settings: Settings, bootstrap: str) -> faust.App:
     metrics = ScoringMetrics(registry)
     engine = ScoringEngine(
         settings, Database(require_database(settings), retry_for=settings.db_retry), publish,
-        metrics, load_calendar(), load_law(settings.law_file))
+        metrics, load_calendar(), load_law(settings.law_file),
+        lambda topic, partition, offset: metrics.lag.observe(app, topic, partition, offset))
 
     @app.agent(source, name="scoring")
     async def scoring(stream: faust.StreamT) -> None:
