@@ -54,6 +54,7 @@ test: lint typecheck
 
 bench: install
 	$(BIN)/python bench/bench_replay.py
+	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_ingest.py
 
 soak: install

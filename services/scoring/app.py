@@ -7,7 +7,6 @@ Thin adapter: Faust wiring only; the work is in ``engine`` and ``govmon.handlers
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import faust
@@ -16,6 +15,7 @@ from govmon.adapters.batches import guarded_tick, run_batches
 from govmon.adapters.db import Database
 from govmon.adapters.faust_base import make_app
 from govmon.adapters.metrics import ScoringMetrics, new_registry
+from govmon.adapters.publisher import Publisher
 from govmon.bootstrap import require_database
 from govmon.contract import topics
 from govmon.rules import load_calendar, load_law
@@ -32,18 +32,13 @@ def build_app(settings: Settings, bootstrap: str) -> faust.App:
                    registry=registry)
     source = app.topic(*sorted(spec.name for spec in topics.SCORING_INPUTS),
                        key_serializer="raw", value_serializer="raw", internal=False)
-    out = app.topic(topics.SCORES.name, key_serializer="raw", value_serializer="raw",
-                    internal=False)
-
-    async def publish(records: list[tuple[bytes, bytes]]) -> None:
-        futures = [await out.send(key=key, value=value, force=True) for key, value in records]
-        if futures:
-            await asyncio.gather(*futures)
+    publish = Publisher(bootstrap, topics.SCORES.name)
 
     metrics = ScoringMetrics(registry)
     engine = ScoringEngine(
         settings, Database(require_database(settings), retry_for=settings.db_retry), publish,
-        metrics, load_calendar(), load_law(settings.law_file))
+        metrics, load_calendar(), load_law(settings.law_file),
+        lambda topic, partition, offset: metrics.lag.observe(app, topic, partition, offset))
 
     @app.agent(source, name="scoring")
     async def scoring(stream: faust.StreamT) -> None:

@@ -74,11 +74,13 @@ def wall_clock() -> int:
 
 class ScoringEngine:
     def __init__(self, settings: Settings, db: Database, publish: Publish,
-                 metrics: ScoringMetrics, calendar: WorkCalendar, law: Law) -> None:
+                 metrics: ScoringMetrics, calendar: WorkCalendar, law: Law,
+                 observe_lag: Callable[[str, int, int], None] = lambda t, p, o: None) -> None:
         self.event_time = settings.clock == "event"
         self.db = db
         self.publish = publish
         self.metrics = metrics
+        self.observe_lag = observe_lag
         self.calendar = calendar
         self.law = law
         self.policy = AlertPolicy()
@@ -117,6 +119,9 @@ class ScoringEngine:
         async with self.lock:
             await self.db.transact(lambda conn: self._apply(conn, verdicts, located, latest))
             await self._publish_pending()
+        if events:
+            last = events[-1].message
+            self.observe_lag(last.topic, last.partition, last.offset)
 
     async def tick(self) -> None:
         """Timer: year-end rules once the clock enters a new year, facts dated in the

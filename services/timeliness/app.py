@@ -6,7 +6,6 @@ Thin adapter: Faust wiring only; the work is in ``engine`` and ``govmon.handlers
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import faust
@@ -15,6 +14,7 @@ from govmon.adapters.batches import guarded_tick, run_batches
 from govmon.adapters.db import Database
 from govmon.adapters.faust_base import make_app
 from govmon.adapters.metrics import TimelinessMetrics, new_registry
+from govmon.adapters.publisher import Publisher
 from govmon.bootstrap import require_database
 from govmon.contract import topics
 from govmon.rules import load_calendar, load_law
@@ -32,15 +32,7 @@ def build_app(settings: Settings, bootstrap: str) -> faust.App:
     names = {spec.name for spec in topics.TIMELINESS_INPUTS}
     source = app.topic(*sorted(names), key_serializer="raw", value_serializer="raw",
                        internal=False)
-    out = app.topic(topics.TIMELINESS.name, key_serializer="raw", value_serializer="raw",
-                    internal=False)
-
-    async def publish(records: list[tuple[bytes, bytes]]) -> None:
-        # Sent at once and awaited (not attached to an offset): the caller marks the
-        # items published only after the broker has them.
-        futures = [await out.send(key=key, value=value, force=True) for key, value in records]
-        if futures:
-            await asyncio.gather(*futures)
+    publish = Publisher(bootstrap, topics.TIMELINESS.name)
 
     def assignment() -> set[tuple[str, int]]:
         try:

@@ -85,6 +85,7 @@ class TimelinessEngine:
                 _log.error("undecodable record on a family topic, skipped",
                            extra={"topic": message.topic, "partition": message.partition,
                                   "offset": message.offset, "reason": exc.reason})
+        started = time.perf_counter()
         async with self.lock:
             await self._sync_partitions()
             clock: int | None = None
@@ -92,8 +93,11 @@ class TimelinessEngine:
                 clock, results = await self.db.transact(lambda conn: self._fold(conn, located))
                 await self._publish(results, "event")
                 self.metrics.events.inc(len(located))
+            folded = time.perf_counter()
             if self.event_time and clock is not None:
                 await self._fire(clock)  # deadlines the watermark has just passed
+        _log.debug("batch done", extra={"events": len(events), "fold_s": folded - started,
+                                        "fire_s": time.perf_counter() - folded})
         if events:
             last = events[-1].message
             self.observe_lag(last.topic, last.partition, last.offset)

@@ -54,34 +54,42 @@ def run_outage(tmp_path: Path, bootstrap: str, database_url: str,
     return pipeline.restarts
 
 
+@pytest.mark.parametrize(("down", "events"), [
+    (5, 5000), pytest.param(45, 30_000, marks=pytest.mark.soak)])
 def test_kafka_restarted_mid_stream(kafka: KafkaUnderTest, clean_kafka: str,
                                     database_url: str, tmp_path: Path,
-                                    services: list[ServiceProcess]) -> None:
+                                    services: list[ServiceProcess], down: int,
+                                    events: int) -> None:
     if kafka.external:
         pytest.skip("the broker is external: not ours to stop")
 
     def outage() -> None:
         kafka.stop()
-        time.sleep(5)
+        time.sleep(down)
         kafka.start()
 
-    restarts = run_outage(tmp_path, clean_kafka, database_url, services, outage)
-    print(f"processes restarted after the broker outage: {restarts}")
+    restarts = run_outage(tmp_path, clean_kafka, database_url, services, outage,
+                          events=events)
+    print(f"processes restarted after a {down} s broker outage: {restarts}")
 
 
+@pytest.mark.parametrize(("down", "events"), [
+    (5, 5000), pytest.param(30, 30_000, marks=pytest.mark.soak)])
 def test_postgres_restarted_mid_stream(postgres: PostgresUnderTest, clean_kafka: str,
                                        database_url: str, tmp_path: Path,
-                                       services: list[ServiceProcess]) -> None:
+                                       services: list[ServiceProcess], down: int,
+                                       events: int) -> None:
     if postgres.external:
         pytest.skip("the database server is external: not ours to stop")
     url = postgres.url
 
     def outage() -> None:
         postgres.stop()
-        time.sleep(5)
+        time.sleep(down)
         postgres.start()
         assert postgres.url == url  # same socket: the services' DATABASE_URL still holds
 
-    restarts = run_outage(tmp_path, clean_kafka, database_url, services, outage)
+    restarts = run_outage(tmp_path, clean_kafka, database_url, services, outage,
+                          events=events)
     # Every transaction is retried while the server is away: nobody had to be restarted.
     assert restarts == {}

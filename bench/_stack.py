@@ -1,0 +1,104 @@
+"""A throw-away stack for benchmarks: Kafka and PostgreSQL in a scratch folder on free
+ports, and the services as processes (as `govmon up` runs them)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Stack:
+    def __init__(self, scratch: Path) -> None:
+        self.scratch = scratch
+        self.bootstrap = ""
+        self.server_url = ""
+        self.procs: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
+
+    def start(self) -> Stack:
+        from govmon.adapters.kafka_admin import ensure_topics
+        from govmon.localstack import kafka, postgres
+
+        cache = Path(os.environ.get("GOVMON_CACHE_DIR", Path.home() / ".cache" / "govmon"))
+        port = free_port()
+        kafka.start(self.scratch / "kafka", port=port, controller_port=free_port(),
+                    libs=kafka.ensure_artifacts(cache), log_file=self.scratch / "kafka.log",
+                    heap="768m")
+        self.bootstrap = f"127.0.0.1:{port}"
+        self.server_url = postgres.start(self.scratch / "pg")
+        asyncio.run(ensure_topics(self.bootstrap))
+        return self
+
+    def database(self, name: str) -> str:
+        """A fresh, migrated database on the server."""
+        from govmon.adapters.db import migrate
+
+        async def create() -> None:
+            conn = await asyncpg.connect(self.server_url)
+            try:
+                await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                await conn.execute(f"CREATE DATABASE {name}")
+            finally:
+                await conn.close()
+
+        asyncio.run(create())
+        base, _, query = self.server_url.partition("?")
+        url = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+        migrate(url)
+        return url
+
+    def run_services(self, database_url: str, **env: str) -> None:
+        self.stop_services()
+        for name in ("ingest", "timeliness", "scoring"):
+            port = free_port()
+            log = (self.scratch / f"{name}.log").open("ab")
+            proc = subprocess.Popen(
+                [sys.executable, "-m", f"services.{name}"], cwd=ROOT, stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+                     "DATABASE_URL": database_url, f"GOVMON_{name.upper()}_PORT": str(port),
+                     "GOVMON_LOG_LEVEL": "WARNING", **env})
+            self.procs[name] = (proc, port)
+        for name, (proc, port) in self.procs.items():
+            deadline = time.monotonic() + 120
+            while True:
+                assert proc.poll() is None, f"{name} exited; see {self.scratch}/{name}.log"
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).is_success:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, f"{name} not ready"
+                time.sleep(0.3)
+
+    def stop_services(self) -> None:
+        for proc, _ in self.procs.values():
+            proc.terminate()
+        for proc, _ in self.procs.values():
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.procs.clear()
+
+    def stop(self) -> None:
+        from govmon.localstack import kafka, postgres
+
+        self.stop_services()
+        kafka.stop(self.scratch / "kafka")
+        postgres.stop(self.scratch / "pg")

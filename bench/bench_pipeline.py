@@ -1,0 +1,175 @@
+"""Pipeline benchmark on a throw-away local stack (Kafka + PostgreSQL + the services).
+
+    .venv/bin/python bench/bench_pipeline.py [--events 20000] [--rate 100] [--seconds 20]
+                                             [--open-items 1000000] [--fire 20000]
+
+1. end to end, event-time mode: a simulated year through ingest -> timeliness ->
+   scoring until every group has committed everything (`produce --wait`): events/s;
+2. latency at a fixed rate, wall-clock mode: liable disputes (a deduction at once) sent
+   at ``--rate`` per second, each for its own unit; produce -> score row committed
+   (`score_history.recorded_at`): p50 / p99 / max;
+3. raw aiokafka consume rate of 200k records (no processing): the ceiling;
+4. timeliness holding ``--open-items`` open cases: due-index rebuild time and memory,
+   then firing ``--fire`` due deadlines (judge, store, publish to Kafka).
+
+Prints figures; asserts nothing (machines differ).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script from a checkout
+    sys.path.insert(0, str(ROOT))
+
+from bench._stack import Stack  # noqa: E402
+
+
+def end_to_end(stack: Stack, scratch: Path, events: int) -> None:
+    from govmon.produce import produce_file
+    from govmon.settings import load_settings
+    from govmon.simulate import generate, write_jsonl
+
+    path = scratch / "year.jsonl"
+    stats = write_jsonl(generate(year=2017, units=100, events=events, seed=1), path)
+    stack.run_services(stack.database("bench_e2e"), GOVMON_CLOCK="event")
+    started = time.perf_counter()
+    produce_file(load_settings(kafka_bootstrap_servers=stack.bootstrap), path,
+                 topic="gov.events.raw", wait=True, progress=False)
+    took = time.perf_counter() - started
+    print(f"1. end to end (event time): {stats.valid:,} events in {took:.1f} s = "
+          f"{stats.valid / took:,.0f} events/s through ingest, timeliness and scoring")
+
+
+async def _paced(bootstrap: str, rate: int, seconds: int) -> dict[str, float]:
+    from aiokafka import AIOKafkaProducer
+
+    from govmon.rules.instants import SHANGHAI
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
+    await producer.start()
+    sent: dict[str, float] = {}
+    futures = []
+    start = time.monotonic()
+    try:
+        for i in range(rate * seconds):
+            await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+            unit = f"B-{i}"
+            now = datetime.now(SHANGHAI)
+            doc = {"specversion": "1.0", "id": f"bench-{i}", "source": "/bench",
+                   "type": "gov.application.disputed", "time": now.isoformat(),
+                   "data": {"dispute_id": f"D-{i}", "case_id": f"C-{i}", "unit_id": unit,
+                            "kind": "litigation", "liable": True}}
+            sent[unit] = time.time()
+            futures.append(await producer.send("gov.events.raw", json.dumps(doc).encode()))
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return sent
+
+
+async def _recorded(url: str) -> dict[str, float]:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT unit_id, recorded_at FROM score_history "
+                                "WHERE version = 1 AND unit_id LIKE 'B-%'")
+    finally:
+        await conn.close()
+    return {r["unit_id"]: r["recorded_at"].timestamp() for r in rows}
+
+
+def latency(stack: Stack, rate: int, seconds: int) -> None:
+    from govmon.adapters.kafka_progress import wait_for_groups
+    from govmon.contract.topics import PIPELINE
+
+    url = stack.database("bench_latency")
+    stack.run_services(url, GOVMON_CLOCK="wall")
+    sent = asyncio.run(_paced(stack.bootstrap, rate, seconds))
+    asyncio.run(wait_for_groups(stack.bootstrap, PIPELINE, within=300))
+    recorded = asyncio.run(_recorded(url))
+    lat = sorted((recorded[u] - t) * 1000 for u, t in sent.items() if u in recorded)
+    if not lat:
+        print("2. latency: no score rows recorded")
+        return
+    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+    print(f"2. latency at {rate}/s for {seconds} s (wall clock), produce -> score row "
+          f"committed, {len(lat)}/{len(sent)} events: p50 {statistics.median(lat):.0f} ms, "
+          f"p99 {p99:.0f} ms, max {lat[-1]:.0f} ms")
+
+
+async def _consume_rate(bootstrap: str, count: int) -> tuple[float, float]:
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic("bench.consume", 6, 1)])
+    await admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20)
+    await producer.start()
+    value = b"x" * 300  # about the size of an event
+    started = time.perf_counter()
+    futures = [await producer.send("bench.consume", value, key=str(i).encode())
+               for i in range(count)]
+    await asyncio.gather(*futures)
+    await producer.stop()
+    produced = count / (time.perf_counter() - started)
+    consumer = AIOKafkaConsumer("bench.consume", bootstrap_servers=bootstrap,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    got, started = 0, time.perf_counter()
+    try:
+        while got < count:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            got += sum(len(messages) for messages in batch.values())
+    finally:
+        await consumer.stop()
+    return produced, count / (time.perf_counter() - started)
+
+
+def raw_consume(stack: Stack) -> None:
+    produced, consumed = asyncio.run(_consume_rate(stack.bootstrap, 200_000))
+    print(f"3. raw aiokafka, 300-byte records: produce {produced:,.0f}/s, "
+          f"consume {consumed:,.0f}/s (one process, no processing)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--rate", type=int, default=100)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--open-items", type=int, default=1_000_000)
+    parser.add_argument("--fire", type=int, default=20_000)
+    args = parser.parse_args()
+    from bench.bench_open_items import open_items
+
+    with tempfile.TemporaryDirectory(prefix="govmon-bench-") as tmp:
+        scratch = Path(tmp)
+        stack = Stack(scratch).start()
+        try:
+            end_to_end(stack, scratch, args.events)
+            latency(stack, args.rate, args.seconds)
+            stack.stop_services()
+            raw_consume(stack)
+            gc.collect()
+            url = stack.database("bench_open")
+            asyncio.run(open_items(stack, url, args.open_items, args.fire))
+        finally:
+            stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
