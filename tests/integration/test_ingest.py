@@ -23,6 +23,9 @@ from tests.unit.contract.test_codec import SAMPLES
 
 pytestmark = pytest.mark.integration
 FAMILY = topics.FAMILY_TOPICS
+# Only ingest runs in these tests: wait for its group alone (`produce --wait` would also
+# wait for timeliness and scoring).
+INGEST = PIPELINE[:1]
 
 
 def _valid(i: int, run: str) -> dict[str, object]:
@@ -90,15 +93,16 @@ def test_routes_valid_dead_letters_invalid_and_drops_duplicates(
     lines += [json.dumps(e, ensure_ascii=False) for e in valid[:30]]  # re-deliveries
     lines += [line for line, _ in invalid]
     random.Random(7).shuffle(lines)
-    result = _produce(_write(tmp_path / "mixed.jsonl", lines), clean_kafka, "--wait")
+    result = _produce(_write(tmp_path / "mixed.jsonl", lines), clean_kafka)
     assert result.returncode == 0, result.stderr
+    asyncio.run(wait_for_groups(clean_kafka, INGEST, within=120))
     assert f"sent {len(lines)} lines" in result.stderr
 
     # Binary-mode copies of ten events: the same events, so also duplicates.
     binaries = [encode_binary(decode_event(json.dumps(e))) for e in valid[:10]]
     asyncio.run(send_raw(clean_kafka, topics.RAW.name,
                          [(None, value, headers) for value, headers in binaries]))
-    asyncio.run(wait_for_groups(clean_kafka, PIPELINE, within=120))
+    asyncio.run(wait_for_groups(clean_kafka, INGEST, within=120))
 
     routed = asyncio.run(read_all(clean_kafka, *FAMILY))
     assert len(routed) == n_valid
@@ -149,7 +153,7 @@ def test_sigkill_mid_stream_loses_nothing(
     first.kill()
     assert producer.wait(300) == 0, producer.stderr.read() if producer.stderr else ""
     _ingest(env, tmp_path, services)
-    asyncio.run(wait_for_groups(clean_kafka, PIPELINE, within=180))
+    asyncio.run(wait_for_groups(clean_kafka, INGEST, within=180))
 
     routed = asyncio.run(read_all(clean_kafka, *FAMILY))
     ids = {r.json()["id"] for r in routed}
@@ -162,8 +166,9 @@ def test_sigterm_finishes_and_commits(
     ingest = _ingest({"KAFKA_BOOTSTRAP_SERVERS": clean_kafka}, tmp_path, services)
     events = [_valid(i, "r3") for i in range(3000)]
     result = _produce(_write(tmp_path / "e.jsonl", [json.dumps(e) for e in events]),
-                      clean_kafka, "--wait")
+                      clean_kafka)
     assert result.returncode == 0, result.stderr
+    asyncio.run(wait_for_groups(clean_kafka, INGEST, within=120))
     assert ingest.terminate(60) == 0, ingest.log_tail()
     assert asyncio.run(group_lag(clean_kafka, "govmon-ingest", (topics.RAW,))) == 0
     logs = ingest.log_path.read_text().splitlines()
