@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from govmon.contract.topics import TopicSpec
+
+_log = logging.getLogger(__name__)
 
 
 async def group_lag(bootstrap: str, group: str, specs: tuple[TopicSpec, ...]) -> int:
@@ -45,7 +49,12 @@ async def wait_for_groups(
     clean_rounds = 0
     lags: dict[str, int] = {}
     while time.monotonic() < deadline:
-        lags = {group: await group_lag(bootstrap, group, specs) for group, specs in pipeline}
+        try:
+            lags = {group: await group_lag(bootstrap, group, specs)
+                    for group, specs in pipeline}
+        except KafkaError as exc:  # e.g. the group coordinator moving: ask again
+            lags = {"(broker)": 1}
+            _log.debug("lag unknown for now", extra={"error": repr(exc)})
         clean_rounds = clean_rounds + 1 if not any(lags.values()) else 0
         if clean_rounds >= 2:
             return lags

@@ -90,9 +90,11 @@ class TimelinessEngine:
             await self._sync_partitions()
             clock: int | None = None
             if located:
-                clock, results = await self.db.transact(lambda conn: self._fold(conn, located))
+                moved, results = await self.db.transact(lambda conn: self._fold(conn, located))
                 await self._publish(results, "event")
                 self.metrics.events.inc(len(located))
+                self.metrics.clock.set(moved / 1e6)
+                clock = moved
             folded = time.perf_counter()
             if self.event_time and clock is not None:
                 await self._fire(clock)  # deadlines the watermark has just passed
