@@ -7,6 +7,7 @@ in event-time mode so a whole year plays out in a minute or two.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -57,6 +58,36 @@ def _print_scores(doc: dict[str, Any], year: int, source: str) -> None:
               f"  {unit['grade']:<10} {top}")
 
 
+async def _history(database_url: str, unit_id: str, year: int) -> list[tuple[int, float]]:
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT as_of_us, score FROM score_history WHERE unit_id = $1 AND year = $2 "
+            "ORDER BY version", unit_id, year)
+    finally:
+        await conn.close()
+    return [(int(r["as_of_us"]), float(r["score"])) for r in rows]
+
+
+def _print_moves(database_url: str, unit_id: str, year: int) -> None:
+    """How one unit's score moved through the year, as the scoring service published it."""
+    from govmon.rules import rfc3339
+
+    moves = asyncio.run(_history(database_url, unit_id, year))
+    if not moves:
+        return
+    steps, last = [], None
+    for at, score in moves:
+        if score != last:
+            steps.append(f"{rfc3339(at)[:10]} {score:g}")
+            last = score
+    shown = steps if len(steps) <= 8 else [*steps[:4], "...", *steps[-3:]]
+    print(f"\n  how {unit_id}'s score moved ({len(moves)} published changes): "
+          + " -> ".join(shown))
+
+
 def _without(doc: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k not in keys}
 
@@ -96,6 +127,8 @@ def run(settings: Settings, *, year: int = 2017, units: int = 24, events: int = 
         return 1
     _print_scores(report, year, "govmon report: from PostgreSQL, kept by the streaming "
                   "services")
+    weakest = min(report["units"], key=lambda u: (u["score"], u["unit_id"]))
+    _print_moves(state["database"], weakest["unit_id"], year)
     if isinstance(replay, dict):
         same = _without(report, "rejected") == _without(replay, "rejected")
         print(f"\n  the pipeline's report {'equals' if same else 'DIFFERS FROM'} "
