@@ -4,20 +4,29 @@ Faust's own send path costs ~0.3 ms per message (futures, sensors, attachments);
 batch of verdicts is hundreds of messages, sent at once and awaited as a whole, so
 this goes straight to aiokafka.  Idempotence keeps a partition's messages in send
 order across retries (consumers still go by versions, see `contract.derived`).
-A send that fails raises: the caller dies without committing (``adapters.batches``).
+A send the broker refuses for a passing reason (no leader yet after a broker restart,
+a timeout) is sent again, the whole batch, for up to ``retry_for`` seconds: duplicates
+are harmless downstream.  Then it raises, and the caller dies without committing
+(``adapters.batches``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError, KafkaTimeoutError
+
+_log = logging.getLogger(__name__)
 
 
 class Publisher:
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, bootstrap: str, topic: str, *, retry_for: float = 300) -> None:
         self.bootstrap = bootstrap
         self.topic = topic
+        self.retry_for = retry_for
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
 
@@ -34,9 +43,23 @@ class Publisher:
         """Send every (key, value) and wait until the broker has them all."""
         if not records:
             return
-        producer = await self._started()
-        futures = [await producer.send(self.topic, value, key=key) for key, value in records]
-        await asyncio.gather(*futures)
+        give_up = time.monotonic() + self.retry_for
+        delay = 0.5
+        while True:
+            try:
+                producer = await self._started()
+                futures = [await producer.send(self.topic, value, key=key)
+                           for key, value in records]
+                await asyncio.gather(*futures)
+                return
+            except KafkaError as exc:
+                passing = exc.retriable or isinstance(exc, KafkaTimeoutError)
+                if not passing or time.monotonic() > give_up:
+                    raise
+                _log.warning("publish refused for now, sending again",
+                             extra={"error": repr(exc), "retry_in": delay})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def stop(self) -> None:
         if self._producer is not None:
