@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     batch_within: float = 0.1  # seconds to wait for a batch to fill
     tick_interval: float = 0.5  # seconds between due-index checks (live deadlines)
     fire_batch: int = 1000  # due items re-assessed per database transaction
-    db_retry: float = 300  # seconds to retry an unreachable database before crashing
+    db_retry: float = 300  # seconds to retry an unreachable database (or broker) before crashing
 
     ingest_port: int = 8101
     timeliness_port: int = 8102

@@ -32,7 +32,7 @@ def build_app(settings: Settings, bootstrap: str) -> faust.App:
                    registry=registry)
     source = app.topic(*sorted(spec.name for spec in topics.SCORING_INPUTS),
                        key_serializer="raw", value_serializer="raw", internal=False)
-    publish = Publisher(bootstrap, topics.SCORES.name)
+    publish = Publisher(bootstrap, topics.SCORES.name, retry_for=settings.db_retry)
 
     metrics = ScoringMetrics(registry)
     engine = ScoringEngine(

@@ -32,7 +32,7 @@ def build_app(settings: Settings, bootstrap: str) -> faust.App:
     names = {spec.name for spec in topics.TIMELINESS_INPUTS}
     source = app.topic(*sorted(names), key_serializer="raw", value_serializer="raw",
                        internal=False)
-    publish = Publisher(bootstrap, topics.TIMELINESS.name)
+    publish = Publisher(bootstrap, topics.TIMELINESS.name, retry_for=settings.db_retry)
 
     def assignment() -> set[tuple[str, int]]:
         try:
