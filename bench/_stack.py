@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,21 +45,9 @@ class Stack:
 
     def database(self, name: str) -> str:
         """A fresh, migrated database on the server."""
-        from govmon.adapters.db import migrate
+        from govmon.adapters.db import fresh_database
 
-        async def create() -> None:
-            conn = await asyncpg.connect(self.server_url)
-            try:
-                await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-                await conn.execute(f"CREATE DATABASE {name}")
-            finally:
-                await conn.close()
-
-        asyncio.run(create())
-        base, _, query = self.server_url.partition("?")
-        url = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
-        migrate(url)
-        return url
+        return fresh_database(self.server_url, name)
 
     def run_services(self, database_url: str, **env: str) -> None:
         self.stop_services()

@@ -7,10 +7,9 @@ import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
-from govmon.adapters.db import migrate
+from govmon.adapters.db import fresh_database
 from tests.support.procs import ServiceProcess
 from tests.support.servers import KafkaUnderTest, PostgresUnderTest, reset_kafka
 
@@ -37,21 +36,7 @@ _db_numbers = itertools.count(1)
 @pytest.fixture
 def database_url(postgres: PostgresUnderTest) -> str:
     """A fresh, migrated database per test (cheap in PostgreSQL)."""
-    name = f"govmon_t{next(_db_numbers)}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(postgres.url)
-        try:
-            await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            await conn.execute(f"CREATE DATABASE {name}")
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
-    base, _, query = postgres.url.partition("?")
-    url = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
-    migrate(url)
-    return url
+    return fresh_database(postgres.url, f"govmon_t{next(_db_numbers)}")
 
 
 @pytest.fixture

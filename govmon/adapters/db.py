@@ -154,3 +154,22 @@ async def connect(url: str, **kwargs: Any) -> asyncpg.Connection:
     conn = await asyncpg.connect(url, **kwargs)
     await _init_connection(conn)
     return conn
+
+
+async def _recreate_database(server_url: str, name: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await conn.execute(f"CREATE DATABASE {name}")
+    finally:
+        await conn.close()
+
+
+def fresh_database(server_url: str, name: str) -> str:
+    """Drop and create database ``name`` on the server of ``server_url``, migrate it,
+    and return its URL (tests and benchmarks: one clean record per run).  Blocking."""
+    asyncio.run(_recreate_database(server_url, name))
+    base, _, query = server_url.partition("?")
+    url = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+    migrate(url)
+    return url

@@ -28,31 +28,13 @@ from govmon.contract.derived import (
 from govmon.rules import instant
 from govmon.rules.instants import SHANGHAI
 from tests.support.kafka_io import read_all, send_raw
+from tests.support.laws import seconds_law
 from tests.support.pipeline import Pipeline
 from tests.support.procs import ServiceProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
-TEST_LAW = """
-[[disclosure_reply]]
-effective_from = 2008-05-01
-working_days = 15
-basis = "test"
-
-[[policy_interpretation]]
-effective_from = 2004-01-01
-working_days = 3
-basis = "test"
-
-[[opinion_response]]
-effective_from = 2004-01-01
-levels = ["especially_major", "major"]
-authoritative_info_hours = 5
-press_conference_hours = 24
-authoritative_info_seconds = 4
-press_conference_seconds = 8
-basis = "test law: the same windows in seconds"
-"""
+TEST_LAW = seconds_law(info_seconds=4, press_seconds=8)
 LATENCY = 3.0  # seconds: the timer ticks every 0.5 s
 
 

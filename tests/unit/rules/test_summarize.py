@@ -24,28 +24,10 @@ from govmon.rules import (
 )
 from govmon.rules.law import parse_law
 from govmon.simulate import generate
+from tests.support.laws import seconds_law
 from tests.unit.rules.builders import at, calendar, catalog, detected, law, responded
 
-TEST_LAW = """
-[[disclosure_reply]]
-effective_from = 2008-05-01
-working_days = 15
-basis = "test"
-
-[[policy_interpretation]]
-effective_from = 2004-01-01
-working_days = 3
-basis = "test"
-
-[[opinion_response]]
-effective_from = 2004-01-01
-levels = ["especially_major", "major"]
-authoritative_info_hours = 5
-press_conference_hours = 24
-authoritative_info_seconds = 4
-press_conference_seconds = 9
-basis = "test: windows in seconds"
-"""
+TEST_LAW = seconds_law(info_seconds=4, press_seconds=9)
 
 
 def _year_ledger() -> Ledger:
