@@ -83,6 +83,30 @@ class Stack:
                 proc.kill()
         self.procs.clear()
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU (user + system) used so far by each part of the stack: the services,
+        the broker, and PostgreSQL with all its backends."""
+        import psutil
+
+        out: dict[str, float] = {}
+        roots = {name: proc.pid for name, (proc, _) in self.procs.items()}
+        for proc in psutil.process_iter(["cmdline"]):
+            try:
+                cmd = " ".join(proc.info["cmdline"] or [])
+                times = proc.cpu_times()
+            except psutil.Error:
+                continue
+            if proc.pid in roots.values():
+                role = next(n for n, pid in roots.items() if pid == proc.pid)
+            elif "kafka.Kafka" in cmd and str(self.scratch) in cmd:
+                role = "kafka"
+            elif cmd.startswith("postgres") or str(self.scratch / "pg") in cmd:
+                role = "postgres"
+            else:
+                continue
+            out[role] = out.get(role, 0.0) + times.user + times.system
+        return out
+
     def stop(self) -> None:
         from govmon.localstack import kafka, postgres
 

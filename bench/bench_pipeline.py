@@ -1,6 +1,6 @@
 """Pipeline benchmark on a throw-away local stack (Kafka + PostgreSQL + the services).
 
-    .venv/bin/python bench/bench_pipeline.py [--events 20000] [--rate 100] [--seconds 20]
+    .venv/bin/python bench/bench_pipeline.py [--events 100000] [--rate 2000] [--seconds 15]
                                              [--open-items 1000000] [--fire 20000]
 
 1. end to end, event-time mode: a simulated year through ingest -> timeliness ->
@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -43,12 +44,20 @@ def end_to_end(stack: Stack, scratch: Path, events: int) -> None:
     path = scratch / "year.jsonl"
     stats = write_jsonl(generate(year=2017, units=100, events=events, seed=1), path)
     stack.run_services(stack.database("bench_e2e"), GOVMON_CLOCK="event")
-    started = time.perf_counter()
+    before = stack.cpu_seconds()
+    started, own = time.perf_counter(), time.process_time()
     produce_file(load_settings(kafka_bootstrap_servers=stack.bootstrap), path,
                  topic="gov.events.raw", wait=True, progress=False)
     took = time.perf_counter() - started
+    used = {name: spent - before.get(name, 0.0) for name, spent in stack.cpu_seconds().items()}
+    used["producer (govmon produce --wait)"] = time.process_time() - own
     print(f"1. end to end (event time): {stats.valid:,} events in {took:.1f} s = "
           f"{stats.valid / took:,.0f} events/s through ingest, timeliness and scoring")
+    total = sum(used.values())
+    print(f"   CPU used: {total:.1f} s of {took * (os.cpu_count() or 1):.1f} available "
+          f"({total / took:.2f} cores busy on average); per event:")
+    for name, spent in sorted(used.items(), key=lambda kv: -kv[1]):
+        print(f"     {name:34s} {spent * 1e6 / stats.valid:7.1f} us")
 
 
 async def _paced(bootstrap: str, rate: int, seconds: int) -> dict[str, float]:
@@ -147,9 +156,9 @@ def raw_consume(stack: Stack) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--events", type=int, default=20_000)
-    parser.add_argument("--rate", type=int, default=100)
-    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--rate", type=int, default=2_000)
+    parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--open-items", type=int, default=1_000_000)
     parser.add_argument("--fire", type=int, default=20_000)
     args = parser.parse_args()

@@ -29,8 +29,9 @@ def require_database(settings: Settings) -> str:
 
 
 def run_service(name: str, settings: Settings | None = None) -> None:
-    """Start one service process: topics (and migrations) first, then its worker."""
-    from govmon.adapters.faust_base import run_worker
+    """Start one service process: topics (and migrations) first, then its worker, until
+    SIGTERM/SIGINT."""
+    from govmon.adapters.host import serve
     from govmon.adapters.kafka_admin import ensure_topics
 
     settings = settings or load_settings()
@@ -42,5 +43,4 @@ def run_service(name: str, settings: Settings | None = None) -> None:
         from govmon.adapters.db import migrate_when_up
 
         migrate_when_up(require_database(settings), wait=settings.db_retry)
-    app = module.build_app(settings, bootstrap)
-    run_worker(app, name, settings)
+    asyncio.run(serve(lambda: module.build_service(settings, bootstrap), settings))

@@ -23,7 +23,16 @@ from govmon.settings import Settings
 
 MAX_RECORD = 900 * 1024  # below the broker's default 1 MiB message.max.bytes
 IN_FLIGHT = 5000
-_PROBE = msgspec.json.Decoder()
+
+
+class _Identity(msgspec.Struct):
+    """Just the two fields of the key; msgspec skips the rest without building it."""
+
+    id: object = None
+    source: object = None
+
+
+_PROBE = msgspec.json.Decoder(_Identity)
 
 
 def _key(line: bytes) -> bytes | None:
@@ -31,10 +40,10 @@ def _key(line: bytes) -> bytes | None:
     land on one raw partition, where ingest's de-duplication sees both."""
     try:
         doc = _PROBE.decode(line)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, msgspec.ValidationError):
         return None
-    if isinstance(doc, dict) and isinstance(doc.get("id"), str):
-        return f"{doc.get('source')}\x00{doc['id']}".encode()
+    if isinstance(doc.id, str):
+        return f"{doc.source}\x00{doc.id}".encode()
     return None
 
 

@@ -35,14 +35,19 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     max_event_bytes: int = 64 * 1024
     dedup_capacity: int = 500_000  # ids remembered per ingest worker (bounded memory)
-    commit_interval: float = 0.2  # seconds between offset commits (bounds re-processing)
     # A worker that died (SIGKILL, lost machine) keeps its partitions until the group
     # coordinator misses its heartbeats this long; its restarted self waits as long.
     session_timeout: float = 15.0
     bind_localhost: bool = True  # HTTP endpoints on 127.0.0.1; false in containers
     wait_timeout: float = 600  # `produce --wait`: give up after this many seconds
-    batch_size: int = 500  # events per database transaction (timeliness, scoring)
-    batch_within: float = 0.1  # seconds to wait for a batch to fill
+    # A batch is what the consumer has fetched, up to this many records: one database
+    # transaction and one offset commit each.  Under load batches grow (throughput);
+    # when idle each record goes at once (latency).
+    batch_size: int = 2000  # timeliness, scoring
+    ingest_batch_size: int = 5000
+    batch_within: float = 0.1  # seconds a fetch waits when nothing is there
+    fetch_min_bytes: int = 64 * 1024  # a fetch returns once this much is there ...
+    fetch_wait: float = 0.02  # ... or after this many seconds
     tick_interval: float = 0.5  # seconds between due-index checks (live deadlines)
     fire_batch: int = 1000  # due items re-assessed per database transaction
     db_retry: float = 300  # seconds to retry an unreachable database (or broker) before crashing

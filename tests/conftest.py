@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,11 +25,16 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaUnderTest]:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresUnderTest]:
-    server = PostgresUnderTest(tmp_path_factory.mktemp("pg-session"))
+def postgres() -> Iterator[PostgresUnderTest]:
+    # Not under pytest's basetemp: as root, PostgreSQL runs as the `pgserver` user, and
+    # pytest resets /tmp/pytest-of-root to mode 0700 whenever another session starts.
+    folder = Path(tempfile.mkdtemp(prefix="govmon-test-pg-"))
+    folder.chmod(0o755)
+    server = PostgresUnderTest(folder)
     server.start()
     yield server
     server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 _db_numbers = itertools.count(1)

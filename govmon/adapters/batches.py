@@ -1,10 +1,7 @@
-"""Batches of Faust events whose offsets are committed only after they were applied.
+"""The services' failure policy around a unit of work (a batch, a timer tick).
 
-Faust's ``take_events`` acks a batch when the agent body returns *or is left by an
-exception or a cancellation* (its ``finally``), and an acked offset gets committed.
-That would lose the batch on a database error or a stop half-way through.  So:
-
-* a stop (cancellation) waits for the batch in hand to finish: the acks are then true;
+* a stop (cancellation) waits for the work in hand to finish: what it committed is
+  then true;
 * a failure (database away longer than ``db_retry``, Kafka refusing a send, a bug) ends
   the process at once with ``os._exit``: nothing more is committed, and the supervisor
   (`govmon up`, Kubernetes) starts it again, which re-reads from the last commit.
@@ -17,10 +14,8 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, NoReturn, cast
-
-import faust
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn
 
 EXIT_FAILED = 70  # EX_SOFTWARE
 
@@ -45,7 +40,7 @@ async def finish(work: Awaitable[None], log: logging.Logger, what: str) -> None:
         except asyncio.CancelledError:
             if task.done() and not task.cancelled():
                 break
-            cancelled = True  # stopping: let the batch in hand finish first
+            cancelled = True  # stopping: let the work in hand finish first
         except Exception:
             die(log, f"{what} failed; exiting without committing")
     if task.cancelled() or task.exception() is not None:
@@ -54,14 +49,9 @@ async def finish(work: Awaitable[None], log: logging.Logger, what: str) -> None:
         raise asyncio.CancelledError
 
 
-async def run_batches(stream: faust.StreamT,
-                      handle: Callable[[Sequence[faust.EventT]], Awaitable[None]], *,
-                      size: int, within: float, log: logging.Logger) -> None:
-    # `take_events` is on faust.Stream, not on the StreamT protocol.
-    async for events in cast(faust.Stream, stream).take_events(size, within):
-        await finish(handle(events), log, "batch")
-
-
-async def guarded_tick(tick: Callable[[], Awaitable[None]], log: logging.Logger) -> None:
-    """A timer body: same failure policy as batches."""
-    await finish(tick(), log, "timer")
+async def every(interval: float, tick: Callable[[], Awaitable[None]],
+                log: logging.Logger, what: str) -> None:
+    """A timer: ``tick`` every ``interval`` seconds, under the same policy."""
+    while True:
+        await asyncio.sleep(interval)
+        await finish(tick(), log, what)

@@ -39,18 +39,34 @@ async def lock_items(conn: asyncpg.Connection, keys: Iterable[ItemKey], *,
 
 
 async def save_items(conn: asyncpg.Connection, rows: Iterable[ItemRow]) -> None:
-    await conn.executemany(
+    # One statement over arrays, not executemany: PostgreSQL plans and runs it once for
+    # the whole batch (several times cheaper per row).  `breached` travels as a
+    # comma-joined string because unnest flattens arrays of arrays; rule ids have no
+    # commas.
+    listed = list(rows)
+    if not listed:
+        return
+    await conn.execute(
         f"""INSERT INTO item_facts ({_COLUMNS})
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+            SELECT k, i, t, p, u, f::jsonb, m, l, v, a, n, d, al, string_to_array(b, ','), pe
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::text[],
+                        $6::text[], $7::integer[], $8::bigint[], $9::bigint[], $10::bigint[],
+                        $11::bigint[], $12::bigint[], $13::bigint[], $14::text[],
+                        $15::boolean[])
+              AS x(k, i, t, p, u, f, m, l, v, a, n, d, al, b, pe)
             ON CONFLICT (kind, item_id) DO UPDATE SET
               unit_id = EXCLUDED.unit_id, facts = EXCLUDED.facts, marks = EXCLUDED.marks,
               latest_us = EXCLUDED.latest_us, version = EXCLUDED.version,
               assessed_us = EXCLUDED.assessed_us, next_due_us = EXCLUDED.next_due_us,
               deadline_us = EXCLUDED.deadline_us, alerted_us = EXCLUDED.alerted_us,
               breached = EXCLUDED.breached, pending = EXCLUDED.pending, updated_at = now()""",
-        [(r.kind, r.item_id, r.topic, r.partition, r.unit_id, facts_to_json(r.facts), r.marks,
-          r.latest_us, r.version, r.assessed_us, r.next_due_us, r.deadline_us, r.alerted_us,
-          r.breached, r.pending) for r in rows])
+        [r.kind for r in listed], [r.item_id for r in listed], [r.topic for r in listed],
+        [r.partition for r in listed], [r.unit_id for r in listed],
+        [facts_to_json(r.facts).decode() for r in listed], [r.marks for r in listed],
+        [r.latest_us for r in listed], [r.version for r in listed],
+        [r.assessed_us for r in listed], [r.next_due_us for r in listed],
+        [r.deadline_us for r in listed], [r.alerted_us for r in listed],
+        [",".join(r.breached) for r in listed], [r.pending for r in listed])
 
 
 async def mark_published(conn: asyncpg.Connection, rows: Iterable[ItemRow]) -> None:

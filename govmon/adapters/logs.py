@@ -43,7 +43,6 @@ def logging_config(service: str, level: str) -> dict[str, Any]:
                        "stream": "ext://sys.stdout"}
         },
         "root": {"level": level.upper(), "handlers": ["stdout"]},
-        # aiokafka/faust are chatty at INFO about every rebalance step.
-        "loggers": {"aiokafka": {"level": "WARNING"}, "faust": {"level": "WARNING"},
-                    "mode": {"level": "WARNING"}},
+        # aiokafka is chatty at INFO about every rebalance step, uvicorn about start-up.
+        "loggers": {"aiokafka": {"level": "WARNING"}, "uvicorn": {"level": "WARNING"}},
     }

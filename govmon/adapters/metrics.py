@@ -3,6 +3,7 @@ served on its `/metrics`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector
@@ -15,20 +16,22 @@ def new_registry() -> CollectorRegistry:
 
 
 class ConsumerLag:
-    """Records lag = highwater - (offset + 1) per partition after each record."""
+    """Records lag = highwater - (offset + 1) per partition after each batch."""
 
     def __init__(self, registry: CollectorRegistry, service: str) -> None:
         self.gauge = Gauge(f"govmon_{service}_consumer_lag", "records behind the partition end",
                            ["topic", "partition"], registry=registry)
 
-    def observe(self, app: Any, topic: str, partition: int, offset: int) -> None:
-        from faust.types import TP
+    def observe_batch(self, records: Sequence[Any],
+                      highwater: Callable[[str, int], int | None]) -> None:
+        last: dict[tuple[str, int], int] = {}
+        for record in records:
+            last[(record.topic, record.partition)] = record.offset
+        for (topic, partition), offset in last.items():
+            self.observe(highwater(topic, partition), topic, partition, offset)
 
-        try:
-            highwater = app.consumer.highwater(TP(topic, partition))
-        except Exception:  # not known yet right after assignment
-            return
-        if highwater is not None:
+    def observe(self, highwater: int | None, topic: str, partition: int, offset: int) -> None:
+        if highwater is not None:  # unknown right after an assignment
             self.gauge.labels(topic=topic, partition=str(partition)).set(
                 max(0, highwater - offset - 1))
 

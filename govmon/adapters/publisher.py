@@ -1,9 +1,9 @@
-"""A plain idempotent aiokafka producer for the services' derived messages.
+"""A plain idempotent aiokafka producer for what the services publish.
 
-Faust's own send path costs ~0.3 ms per message (futures, sensors, attachments); a
-batch of verdicts is hundreds of messages, sent at once and awaited as a whole, so
-this goes straight to aiokafka.  Idempotence keeps a partition's messages in send
-order across retries (consumers still go by versions, see `contract.derived`).
+A batch (routed events, verdicts, scores) is hundreds or thousands of messages, sent at
+once and awaited as a whole before the consumer commits the offsets that caused them.
+Idempotence keeps a partition's messages in send order across retries (consumers
+still go by versions, see `contract.derived`).
 A batch the broker refuses (no leader yet after a broker restart, a timeout, or an
 idempotence sequence the restart broke, which poisons the producer) is sent again, whole,
 by a fresh producer, for up to ``retry_for`` seconds: duplicates are harmless downstream.
@@ -14,12 +14,38 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import murmur2
 
 _log = logging.getLogger(__name__)
+Headers = list[tuple[str, bytes]]
+Outgoing = tuple[str, bytes | None, bytes | None, Headers | None]  # topic, key, value, headers
+
+
+class CachedPartitioner:
+    """aiokafka's default partitioning (murmur2 of the key, as the Java client), with
+    the result remembered per key: keys repeat (units, items) and aiokafka's murmur2 is
+    pure Python, a seventh of ingest's time without the cache."""
+
+    def __init__(self, capacity: int = 200_000) -> None:
+        self.capacity = capacity
+        self._index: dict[tuple[bytes, int], int] = {}
+
+    def __call__(self, key: bytes | None, all_partitions: list[int],
+                 available: list[int]) -> int:
+        if key is None:  # as aiokafka: any available partition
+            return random.choice(available or all_partitions)
+        count = len(all_partitions)
+        index = self._index.get((key, count))
+        if index is None:
+            if len(self._index) >= self.capacity:
+                self._index.clear()
+            index = self._index[(key, count)] = (murmur2(key) & 0x7FFFFFFF) % count
+        return all_partitions[index]
 
 
 class Publisher:
@@ -29,12 +55,15 @@ class Publisher:
         self.retry_for = retry_for
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
+        self._partitioner = CachedPartitioner()
 
     async def _started(self) -> AIOKafkaProducer:
         async with self._lock:
             if self._producer is None:
                 producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all",
-                                            enable_idempotence=True, linger_ms=2)
+                                            enable_idempotence=True, linger_ms=5,
+                                            max_batch_size=256 * 1024,
+                                            partitioner=self._partitioner)
                 try:
                     await producer.start()
                 except BaseException:
@@ -44,7 +73,12 @@ class Publisher:
             return self._producer
 
     async def __call__(self, records: list[tuple[bytes, bytes]]) -> None:
-        """Send every (key, value) and wait until the broker has them all."""
+        """Send every (key, value) to this publisher's topic; wait for them all."""
+        await self.send_all([(self.topic, key, value, None) for key, value in records])
+
+    async def send_all(self, records: list[Outgoing]) -> None:
+        """Send every (topic, key, value, headers) and wait until the broker has them
+        all."""
         if not records:
             return
         give_up = time.monotonic() + self.retry_for
@@ -52,8 +86,9 @@ class Publisher:
         while True:
             try:
                 producer = await self._started()
-                futures = [await producer.send(self.topic, value, key=key)
-                           for key, value in records]
+                send = producer.send
+                futures = [await send(topic, value, key=key, headers=headers)
+                           for topic, key, value, headers in records]
                 await asyncio.gather(*futures)
                 return
             except KafkaError as exc:

@@ -53,18 +53,27 @@ async def store_assessments(conn: asyncpg.Connection, incoming: Iterable[ItemAss
                          list(old[key]["years"]) if key in old else [])
                 for key, item in best.items()
                 if key not in old or old[key]["version"] < item.version]
-    await conn.executemany(
+    if not replaced:
+        return []
+    # One statement over arrays (see item_store.save_items); `years` as "2017,2018".
+    await conn.execute(
         """INSERT INTO assessments (kind, item_id, unit_id, version, assessed_us, next_due_us,
                                     created_us, years, body)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           SELECT k, i, u, v, a, n, c, string_to_array(y, ',')::integer[], b::jsonb
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
+                       $6::bigint[], $7::bigint[], $8::text[], $9::text[])
+             AS x(k, i, u, v, a, n, c, y, b)
            ON CONFLICT (kind, item_id) DO UPDATE SET
              unit_id = EXCLUDED.unit_id, version = EXCLUDED.version,
              assessed_us = EXCLUDED.assessed_us, next_due_us = EXCLUDED.next_due_us,
              created_us = EXCLUDED.created_us, years = EXCLUDED.years, body = EXCLUDED.body
            WHERE assessments.version < EXCLUDED.version""",
-        [(r.new.kind, r.new.item_id, r.new.assessment.unit_id, r.new.version,
-          r.new.assessed_at, r.new.assessment.next_due, r.new.created_at,
-          years_of(r.new.assessment), _ENCODE(r.new.assessment).decode()) for r in replaced])
+        [r.new.kind for r in replaced], [r.new.item_id for r in replaced],
+        [r.new.assessment.unit_id for r in replaced], [r.new.version for r in replaced],
+        [r.new.assessed_at for r in replaced], [r.new.assessment.next_due for r in replaced],
+        [r.new.created_at for r in replaced],
+        [",".join(map(str, years_of(r.new.assessment))) for r in replaced],
+        [_ENCODE(r.new.assessment).decode() for r in replaced])
     return replaced
 
 
@@ -133,34 +142,69 @@ async def open_years(conn: asyncpg.Connection, before: int) -> list[tuple[str, i
     return [(r["unit_id"], r["year"]) for r in records]
 
 
-async def save_score(conn: asyncpg.Connection, score: UnitScore, year: int, *, final: bool,
-                     as_of: int, version: int, digest: str) -> None:
-    """Replace the unit-year's score and deductions; append to its history."""
+@dataclass(frozen=True, slots=True)
+class NewScore:
+    score: UnitScore
+    year: int
+    final: bool
+    as_of: int
+    version: int
+    digest: str
+
+
+async def save_scores(conn: asyncpg.Connection, scores: list[NewScore]) -> None:
+    """Replace the unit-years' scores and deductions; append to their history.  Four
+    statements for the whole batch, over arrays (see item_store.save_items)."""
+    if not scores:
+        return
+    units = [s.score.unit_id for s in scores]
+    years = [s.year for s in scores]
     await conn.execute(
         """INSERT INTO unit_scores (unit_id, year, name, category, scored_as, score, grade,
                                     deducted, final, as_of_us, version, digest, pending)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, true)
+           SELECT *, true FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[],
+                                      $5::text[], $6::numeric[], $7::text[], $8::numeric[],
+                                      $9::boolean[], $10::bigint[], $11::bigint[],
+                                      $12::text[])
            ON CONFLICT (unit_id, year) DO UPDATE SET
              name = EXCLUDED.name, category = EXCLUDED.category,
              scored_as = EXCLUDED.scored_as, score = EXCLUDED.score, grade = EXCLUDED.grade,
              deducted = EXCLUDED.deducted, final = EXCLUDED.final,
              as_of_us = EXCLUDED.as_of_us, version = EXCLUDED.version,
              digest = EXCLUDED.digest, pending = true, updated_at = now()""",
-        score.unit_id, year, score.name, score.category, score.scored_as, score.score,
-        score.grade, score.deducted, final, as_of, version, digest)
-    await conn.execute("DELETE FROM deductions WHERE unit_id = $1 AND year = $2",
-                       score.unit_id, year)
-    await conn.executemany(
-        """INSERT INTO deductions (unit_id, year, rule, ref, points, cap_group, at_us,
-                                   event_ids, detail)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
-        [(score.unit_id, year, d.rule, d.ref or "", d.points, d.cap_group, d.at,
-          list(d.event_ids), d.detail) for d in score.deductions])
+        units, years, [s.score.name for s in scores], [s.score.category for s in scores],
+        [s.score.scored_as for s in scores], [s.score.score for s in scores],
+        [s.score.grade for s in scores], [s.score.deducted for s in scores],
+        [s.final for s in scores], [s.as_of for s in scores], [s.version for s in scores],
+        [s.digest for s in scores])
+    await conn.execute(
+        """DELETE FROM deductions d USING unnest($1::text[], $2::integer[]) AS x(u, y)
+           WHERE d.unit_id = x.u AND d.year = x.y""", units, years)
+    rows = [(s.score.unit_id, s.year, d) for s in scores for d in s.score.deductions]
+    if rows:
+        # event_ids travel as JSON arrays: unnest flattens arrays of arrays.
+        await conn.execute(
+            """INSERT INTO deductions (unit_id, year, rule, ref, points, cap_group, at_us,
+                                       event_ids, detail)
+               SELECT u, y, r, f, p, g, a,
+                      ARRAY(SELECT jsonb_array_elements_text(e::jsonb)), t
+               FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[],
+                           $5::numeric[], $6::text[], $7::bigint[], $8::text[], $9::text[])
+                 AS x(u, y, r, f, p, g, a, e, t)""",
+            [u for u, _, _ in rows], [y for _, y, _ in rows], [d.rule for _, _, d in rows],
+            [d.ref or "" for _, _, d in rows], [d.points for _, _, d in rows],
+            [d.cap_group for _, _, d in rows], [d.at for _, _, d in rows],
+            [_ENCODE(list(d.event_ids)).decode() for _, _, d in rows],
+            [d.detail for _, _, d in rows])
     await conn.execute(
         """INSERT INTO score_history (unit_id, year, version, score, grade, deducted, final,
                                       as_of_us)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING""",
-        score.unit_id, year, version, score.score, score.grade, score.deducted, final, as_of)
+           SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::numeric[],
+                                $5::text[], $6::numeric[], $7::boolean[], $8::bigint[])
+           ON CONFLICT DO NOTHING""",
+        units, years, [s.version for s in scores], [s.score.score for s in scores],
+        [s.score.grade for s in scores], [s.score.deducted for s in scores],
+        [s.final for s in scores], [s.as_of for s in scores])
 
 
 async def pending_scores(conn: asyncpg.Connection) -> list[ScoreChanged]:

@@ -1,17 +1,21 @@
 """Ingest: validate, de-duplicate and route raw CloudEvents; dead-letter the rest.
 
 Thin adapter: the decision is `govmon.handlers.ingest.decide`; this file only moves
-bytes between topics and counts what happened.
+bytes between topics, a batch at a time, and counts what happened.  The batch's
+routed and dead-lettered records are all acknowledged by the broker before its
+offsets are committed (``adapters.consumer``), so nothing accepted is lost.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Sequence
 
-import faust
-
-from govmon.adapters.faust_base import make_app
+from govmon.adapters.consumer import Record, consumer_for
+from govmon.adapters.host import Service
 from govmon.adapters.metrics import IngestMetrics, new_registry
+from govmon.adapters.publisher import Outgoing, Publisher
 from govmon.contract import topics
 from govmon.handlers.ingest import Deduplicator, Duplicate, Rejected, Routed, decide, dlq_headers
 from govmon.settings import Settings
@@ -20,50 +24,48 @@ _log = logging.getLogger("govmon.ingest")
 STRUCTURED_HEADERS = [("content-type", b"application/cloudevents+json")]
 
 
-def build_app(settings: Settings, bootstrap: str) -> faust.App:
+async def build_service(settings: Settings, bootstrap: str) -> Service:
     registry = new_registry()
-    app = make_app("govmon-ingest", settings, bootstrap, web_port=settings.ingest_port,
-                   registry=registry)
     metrics = IngestMetrics(registry)
     dedup = Deduplicator(settings.dedup_capacity)
+    publisher = Publisher(bootstrap, topics.DLQ.name, retry_for=settings.db_retry)
+    consumer = consumer_for(settings, bootstrap, "ingest", [topics.RAW.name],
+                            settings.ingest_batch_size)
 
-    def _topic(name: str) -> faust.TopicT:
-        return app.topic(name, key_serializer="raw", value_serializer="raw", internal=False)
-
-    raw = _topic(topics.RAW.name)
-    dlq = _topic(topics.DLQ.name)
-    out = {spec.name: _topic(spec.name) for spec in topics.FAMILY_TOPICS}
-
-    @app.agent(raw, name="ingest")
-    async def ingest(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            msg = event.message
-            headers = list(msg.headers or [])
-            metrics.received.inc()
+    async def handle(records: Sequence[Record]) -> None:
+        out: list[Outgoing] = []
+        routed: Counter[tuple[str, str]] = Counter()
+        duplicates = 0
+        for record in records:
+            headers = list(record.headers or ())
             try:
-                decision = decide(msg.value, headers, dedup, max_bytes=settings.max_event_bytes)
+                decision = decide(record.value, headers, dedup,
+                                  max_bytes=settings.max_event_bytes)
             except Exception as exc:  # a bug must not stall the stream: dead-letter it
-                _log.exception("ingest failed on a record", extra={"offset": msg.offset})
+                _log.exception("ingest failed on a record", extra={"offset": record.offset})
                 decision = Rejected(f"internal error while validating: {exc!r}", "internal")
             if isinstance(decision, Routed):
-                await out[decision.topic].send(
-                    key=decision.key.encode(), value=decision.value, headers=STRUCTURED_HEADERS
-                )
-                metrics.routed.labels(type=decision.event.__struct_config__.tag,
-                                      topic=decision.topic).inc()
+                out.append((decision.topic, decision.key.encode(), decision.value,
+                            STRUCTURED_HEADERS))
+                routed[(str(decision.event.__struct_config__.tag), decision.topic)] += 1
             elif isinstance(decision, Duplicate):
-                metrics.duplicates.inc()
+                duplicates += 1
                 _log.debug("duplicate dropped", extra={"event_id": decision.event.id})
             else:
-                await dlq.send(
-                    key=msg.key, value=msg.value,
-                    headers=dlq_headers(decision, topic=msg.topic, partition=msg.partition,
-                                        offset=msg.offset, original=headers),
-                )
+                out.append((topics.DLQ.name, record.key, record.value,
+                            dlq_headers(decision, topic=record.topic,
+                                        partition=record.partition, offset=record.offset,
+                                        original=headers)))
                 metrics.rejected.labels(reason=decision.code).inc()
                 _log.info("dead-lettered", extra={"reason": decision.reason,
-                                                  "partition": msg.partition,
-                                                  "offset": msg.offset})
-            metrics.lag.observe(app, msg.topic, msg.partition, msg.offset)
+                                                  "partition": record.partition,
+                                                  "offset": record.offset})
+        await publisher.send_all(out)
+        metrics.received.inc(len(records))
+        metrics.duplicates.inc(duplicates)
+        for (kind, topic), count in routed.items():
+            metrics.routed.labels(type=kind, topic=topic).inc(count)
+        metrics.lag.observe_batch(records, consumer.highwater)
 
-    return app
+    return Service("ingest", consumer, handle, registry, settings.ingest_port,
+                   closers=[publisher.stop])

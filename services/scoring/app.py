@@ -2,18 +2,14 @@
 in PostgreSQL (scores, deductions with their evidence, history) and published to
 `gov.scores.v1` on every change.
 
-Thin adapter: Faust wiring only; the work is in ``engine`` and ``govmon.handlers``.
+Thin adapter: wiring only; the work is in ``engine`` and ``govmon.handlers``.
 """
 
 from __future__ import annotations
 
-import logging
-
-import faust
-
-from govmon.adapters.batches import guarded_tick, run_batches
+from govmon.adapters.consumer import consumer_for
 from govmon.adapters.db import Database
-from govmon.adapters.faust_base import make_app
+from govmon.adapters.host import Service
 from govmon.adapters.metrics import ScoringMetrics, new_registry
 from govmon.adapters.publisher import Publisher
 from govmon.bootstrap import require_database
@@ -23,30 +19,19 @@ from govmon.settings import Settings
 from services.scoring.engine import ScoringEngine
 
 NEEDS_DATABASE = True
-_log = logging.getLogger("govmon.scoring")
 
 
-def build_app(settings: Settings, bootstrap: str) -> faust.App:
+async def build_service(settings: Settings, bootstrap: str) -> Service:
     registry = new_registry()
-    app = make_app("govmon-scoring", settings, bootstrap, web_port=settings.scoring_port,
-                   registry=registry)
-    source = app.topic(*sorted(spec.name for spec in topics.SCORING_INPUTS),
-                       key_serializer="raw", value_serializer="raw", internal=False)
-    publish = Publisher(bootstrap, topics.SCORES.name, retry_for=settings.db_retry)
-
+    consumer = consumer_for(settings, bootstrap, "scoring",
+                            [spec.name for spec in topics.SCORING_INPUTS], settings.batch_size)
+    publisher = Publisher(bootstrap, topics.SCORES.name, retry_for=settings.db_retry)
+    db = Database(require_database(settings), retry_for=settings.db_retry)
     metrics = ScoringMetrics(registry)
-    engine = ScoringEngine(
-        settings, Database(require_database(settings), retry_for=settings.db_retry), publish,
-        metrics, load_calendar(), load_law(settings.law_file),
-        lambda topic, partition, offset: metrics.lag.observe(app, topic, partition, offset))
-
-    @app.agent(source, name="scoring")
-    async def scoring(stream: faust.StreamT) -> None:
-        await run_batches(stream, engine.handle_batch, size=settings.batch_size,
-                          within=settings.batch_within, log=_log)
-
-    @app.timer(max(settings.tick_interval, 1.0), name="scoring-tick")
-    async def tick() -> None:
-        await guarded_tick(engine.tick, _log)
-
-    return app
+    engine = ScoringEngine(settings, db, publisher, metrics, load_calendar(),
+                           load_law(settings.law_file),
+                           lambda records: metrics.lag.observe_batch(records,
+                                                                     consumer.highwater))
+    return Service("scoring", consumer, engine.handle_batch, registry, settings.scoring_port,
+                   timers=[(max(settings.tick_interval, 1.0), engine.tick)],
+                   closers=[publisher.stop, db.close])

@@ -18,9 +18,9 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
-import faust
 import msgspec
 
+from govmon.adapters.consumer import Record
 from govmon.adapters.db import Database
 from govmon.adapters.item_store import (
     advance_clock,
@@ -31,12 +31,13 @@ from govmon.adapters.item_store import (
 )
 from govmon.adapters.metrics import ScoringMetrics
 from govmon.adapters.score_store import (
+    NewScore,
     lock_units,
     open_years,
     pending_scores,
     register_unit,
     registrations,
-    save_score,
+    save_scores,
     scored_assessments,
     scores_published,
     store_assessments,
@@ -75,7 +76,8 @@ def wall_clock() -> int:
 class ScoringEngine:
     def __init__(self, settings: Settings, db: Database, publish: Publish,
                  metrics: ScoringMetrics, calendar: WorkCalendar, law: Law,
-                 observe_lag: Callable[[str, int, int], None] = lambda t, p, o: None) -> None:
+                 observe_lag: Callable[[Sequence[Record]], None] = lambda records: None
+                 ) -> None:
         self.event_time = settings.clock == "event"
         self.db = db
         self.publish = publish
@@ -97,11 +99,10 @@ class ScoringEngine:
                 self.catalogs[year] = None
         return self.catalogs[year]
 
-    async def handle_batch(self, events: Sequence[faust.EventT]) -> None:
+    async def handle_batch(self, events: Sequence[Record]) -> None:
         verdicts: list[ItemAssessed] = []
         located: list[Located] = []
-        for item in events:
-            message = item.message
+        for message in events:
             value = message.value or b""
             try:
                 if message.topic == topics.TIMELINESS.name:
@@ -119,9 +120,7 @@ class ScoringEngine:
         async with self.lock:
             await self.db.transact(lambda conn: self._apply(conn, verdicts, located, latest))
             await self._publish_pending()
-        if events:
-            last = events[-1].message
-            self.observe_lag(last.topic, last.partition, last.offset)
+        self.observe_lag(events)
 
     async def tick(self) -> None:
         """Timer: year-end rules once the clock enters a new year, facts dated in the
@@ -201,6 +200,7 @@ class ScoringEngine:
         infos = await registrations(conn, units)
         verdicts = await scored_assessments(conn, units, sorted({y for _, y in pairs}))
         stored = await stored_digests(conn, pairs)
+        changed: list[NewScore] = []
         for unit, year in sorted(pairs):
             catalog = self.catalog(year)
             assert catalog is not None
@@ -209,11 +209,10 @@ class ScoringEngine:
             final = is_final(year, clock)
             fingerprint = digest(score, final)
             version, previous = stored.get((unit, year), (0, ""))
-            if previous == fingerprint:
-                continue
-            await save_score(conn, score, year, final=final, as_of=clock,
-                             version=version + 1, digest=fingerprint)
-            self.metrics.changes.inc()
+            if previous != fingerprint:
+                changed.append(NewScore(score, year, final, clock, version + 1, fingerprint))
+        await save_scores(conn, changed)
+        self.metrics.changes.inc(len(changed))
 
     async def _publish_pending(self) -> None:
         pending: list[ScoreChanged] = await self.db.transact(pending_scores)

@@ -23,8 +23,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 
 import asyncpg
-import faust
 
+from govmon.adapters.consumer import Record
 from govmon.adapters.db import Database
 from govmon.adapters.item_store import (
     advance_clock,
@@ -58,7 +58,8 @@ class TimelinessEngine:
     def __init__(self, settings: Settings, db: Database, publish: Publish,
                  assignment: Callable[[], set[tuple[str, int]]], metrics: TimelinessMetrics,
                  calendar: WorkCalendar, law: Law,
-                 observe_lag: Callable[[str, int, int], None] = lambda t, p, o: None) -> None:
+                 observe_lag: Callable[[Sequence[Record]], None] = lambda records: None
+                 ) -> None:
         self.event_time = settings.clock == "event"
         self.fire_batch = settings.fire_batch
         self.db = db
@@ -74,10 +75,9 @@ class TimelinessEngine:
         # never published out of version order by this worker.
         self.lock = asyncio.Lock()
 
-    async def handle_batch(self, events: Sequence[faust.EventT]) -> None:
+    async def handle_batch(self, events: Sequence[Record]) -> None:
         located: list[Located] = []
-        for item in events:
-            message = item.message
+        for message in events:
             try:
                 located.append((decode_event(message.value or b""), message.topic,
                                 message.partition))
@@ -100,9 +100,7 @@ class TimelinessEngine:
                 await self._fire(clock)  # deadlines the watermark has just passed
         _log.debug("batch done", extra={"events": len(events), "fold_s": folded - started,
                                         "fire_s": time.perf_counter() - folded})
-        if events:
-            last = events[-1].message
-            self.observe_lag(last.topic, last.partition, last.offset)
+        self.observe_lag(events)
 
     async def _fold(self, conn: asyncpg.Connection, located: list[Located]
                     ) -> tuple[int, Results]:

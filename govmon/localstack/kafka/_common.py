@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-#: Newest Apache Kafka release on Maven Central, verified with aiokafka 0.14.0 and
-#: faust-streaming 0.15.3. ensure_artifacts() passes it as -Dkafka.version, so the pom's own
+#: Newest Apache Kafka release on Maven Central, verified with aiokafka 0.14.0.
+#: ensure_artifacts() passes it as -Dkafka.version, so the pom's own
 #: default only matters for running mvn by hand (keep the two equal).
 KAFKA_VERSION = "4.4.0"
 

@@ -186,7 +186,7 @@ def _server_properties(
         "inter.broker.listener.name": "PLAINTEXT",
         "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
         "log.dirs": str(log_dirs),
-        # Topics are created explicitly (govmon.adapters.kafka_admin, faust's internal topics).
+        # Topics are created explicitly (govmon.adapters.kafka_admin), never by a typo.
         "auto.create.topics.enable": "false",
         "num.partitions": "1",
         "default.replication.factor": "1",

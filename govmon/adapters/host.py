@@ -1,0 +1,121 @@
+"""What every streaming service shares: one consumer loop, timers, the health,
+readiness and metrics endpoints (FastAPI on uvicorn), and a clean SIGTERM.
+
+A service is described by a :class:`Service` (built by ``services/<name>/app.py``) and
+run by :func:`serve`.  On SIGTERM or SIGINT the consumer loop finishes and commits the
+batch in hand, each timer finishes its tick, then publishers and pools are closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from govmon.adapters.batches import die, every
+from govmon.adapters.consumer import BatchConsumer, Handle
+from govmon.settings import Settings
+
+Tick = Callable[[], Awaitable[None]]
+Close = Callable[[], Awaitable[Any]]
+
+
+@dataclass
+class Service:
+    name: str  # "ingest": its logger is govmon.<name>, its consumer group govmon-<name>
+    consumer: BatchConsumer
+    handle: Handle
+    registry: CollectorRegistry
+    port: int
+    timers: Sequence[tuple[float, Tick]] = ()
+    closers: Sequence[Close] = field(default_factory=list)
+
+
+def web_app(service: Service) -> FastAPI:
+    app = FastAPI(title=f"govmon-{service.name}", openapi_url=None, docs_url=None,
+                  redoc_url=None)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "alive", "service": f"govmon-{service.name}"}
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        ready, detail = readiness(service.consumer)
+        return JSONResponse({"ready": ready, **detail}, status_code=200 if ready else 503)
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(service.registry),
+                        media_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+    return app
+
+
+def readiness(consumer: BatchConsumer) -> tuple[bool, dict[str, Any]]:
+    """Ready = the consumer runs, is not rebalancing and holds at least one partition."""
+    if not consumer.started:
+        return False, {"reason": "consumer not started"}
+    assigned = consumer.assignment()
+    if consumer.rebalancing:
+        return False, {"reason": "rebalancing", "partitions": len(assigned)}
+    if not assigned:
+        return False, {"reason": "no partitions assigned"}
+    return True, {"partitions": len(assigned)}
+
+
+class _WebServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield  # signals belong to `serve`, which stops the consumer before the web
+
+
+async def serve(build: Callable[[], Awaitable[Service]], settings: Settings) -> None:
+    """Run a service until SIGTERM/SIGINT.  ``build`` runs inside the event loop
+    (aiokafka and asyncpg objects must be created there)."""
+    service = await build()
+    log = logging.getLogger(f"govmon.{service.name}")
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    web = _WebServer(uvicorn.Config(
+        web_app(service), host="127.0.0.1" if settings.bind_localhost else "0.0.0.0",
+        port=service.port, log_config=None, access_log=False, lifespan="off"))
+    web_task = asyncio.create_task(web.serve(), name="web")
+    await service.consumer.start()
+    log.info("started", extra={"topics": service.consumer.topics, "port": service.port})
+    consume = asyncio.create_task(service.consumer.run(service.handle, stopping, log),
+                                  name="consume")
+    timers = [asyncio.create_task(every(interval, tick, log, "timer"), name="timer")
+              for interval, tick in service.timers]
+    stop_wait = asyncio.create_task(stopping.wait())
+    done, _ = await asyncio.wait({consume, stop_wait, web_task, *timers},
+                                 return_when=asyncio.FIRST_COMPLETED)
+    if stop_wait not in done:  # a loop ended on its own: only an error does that
+        for task in done:
+            if task.exception() is not None:
+                try:
+                    raise task.exception()  # type: ignore[misc]
+                except Exception:
+                    die(log, f"{task.get_name()} failed")
+    stopping.set()
+    log.info("stopping")
+    for task in timers:
+        task.cancel()
+    await asyncio.gather(consume, *timers, return_exceptions=True)
+    await service.consumer.stop()
+    for close in service.closers:
+        await close()
+    web.should_exit = True
+    await web_task
+    log.info("stopped")
