@@ -1,4 +1,4 @@
-"""Reading and writing topics directly in tests (aiokafka, no Faust)."""
+"""Reading and writing topics directly in tests (plain aiokafka)."""
 
 from __future__ import annotations
 
