@@ -67,6 +67,7 @@ from govmon.rules.workdays import CalendarGapError
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024  # small files finish before a bar is worth drawing
 PARTITION_MIN_BYTES = 48 * 1024 * 1024  # ~150k events: below, one Ledger is small enough
 BUCKET_BYTES = 16 * 1024 * 1024  # input per bucket: ~25k items (~30 MB) in memory at once
+BUCKET_BATCH = 2048  # marks buffered per bucket before a write (pass 1 holds K times this)
 _PROGRESS_EVERY = 16_384  # lines between progress updates (tqdm per line is costly)
 
 Sink = Callable[[str, str, Mark], object]  # (item kind, item id, mark): Ledger.fold, ...
@@ -145,7 +146,7 @@ def main(file: Path, year: int, as_of: datetime | None, progress: bool) -> int:
         with stream, tempfile.TemporaryDirectory(prefix="govmon-replay-") as scratch:
             buckets = None
             if size >= PARTITION_MIN_BYTES:
-                buckets = ItemBuckets(Path(scratch), -(-size // BUCKET_BYTES))
+                buckets = ItemBuckets(Path(scratch), -(-size // BUCKET_BYTES), BUCKET_BATCH)
             return _run(stream, file, buckets, bar, catalog, year, as_of_us)
     finally:
         if bar is not None:
