@@ -90,8 +90,12 @@ def try_decode(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> GovEvent
         except (msgspec.ValidationError, msgspec.DecodeError):
             pass
         else:
-            if type(event) not in _CHECKED_TYPES:
-                return event
+            if type(event) in _CHECKED_TYPES:
+                try:
+                    _semantic_checks(event)
+                except InvalidEvent as exc:
+                    return exc
+            return event
     try:
         return decode_event(raw, max_bytes=max_bytes)
     except InvalidEvent as exc:
