@@ -92,7 +92,7 @@ def _child_phases(file: Path, year: int) -> dict[str, Any]:
                                   replay.BUCKET_BATCH)
         started = time.process_time()
         with file.open("rb") as stream:
-            scan = replay.scan_file(stream, ledger.fold if buckets is None else buckets.add,
+            scan = replay.scan_file(stream, ledger.fold if buckets is None else buckets.adder(),
                                     None)
         marks["decode+route" if buckets else "decode+fold"] = time.process_time() - started
         as_of = max(year_start(year + 1), scan.latest or 0)

@@ -159,15 +159,20 @@ def _run(stream: IO[bytes], file: Path, buckets: ItemBuckets | None, bar: object
          catalog: Catalog, year: int, as_of: int | None) -> int:
     ledger = Ledger()
     try:
-        scan = scan_file(stream, ledger.fold if buckets is None else buckets.add, as_of, bar)
+        scan = scan_file(stream, ledger.fold if buckets is None else buckets.adder(), as_of, bar)
     except OSError as exc:
         print(f"govmon replay: error reading {file}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     if bar is not None:
         bar.close()  # type: ignore[attr-defined]
     items: Iterable[ItemFacts] = ledger
+    second = None
     if buckets is not None:
-        items = chain.from_iterable(buckets.ledgers())
+        if bar is not None:  # pass 2 takes a while too: a bar of buckets
+            from tqdm import tqdm
+
+            second = tqdm(total=buckets.count, unit="bucket", file=sys.stderr, desc="assess")
+        items = chain.from_iterable(buckets.ledgers(second))
     if as_of is None:
         as_of = max(year_start(year + 1), scan.latest or 0)
     try:
@@ -175,6 +180,9 @@ def _run(stream: IO[bytes], file: Path, buckets: ItemBuckets | None, bar: object
     except CalendarGapError as exc:
         print(f"govmon replay: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if second is not None:
+            second.close()
     result = msgspec.structs.replace(result, rejected=tuple(scan.rejected))
     output = msgspec.json.encode(render_result(result))
     out = getattr(sys.stdout, "buffer", None)

@@ -13,7 +13,7 @@ and needs no validation - pass 1 validated every line.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import msgspec
@@ -29,7 +29,7 @@ _LENGTH = 4  # bytes of the little-endian frame length before each batch
 class ItemBuckets:
     """``count`` bucket files in ``folder`` (a temporary directory the caller owns).
 
-    ``add`` buffers up to ``batch`` records per bucket before writing them as one frame,
+    ``adder()`` buffers up to ``batch`` records per bucket before writing them as one frame,
     so pass 1 holds at most ``count * batch`` records.
     """
 
@@ -39,13 +39,22 @@ class ItemBuckets:
         self._count = count
         self._batch = batch
 
-    def add(self, kind: str, item_id: str, mark: Mark) -> None:
-        # hash() of a str is salted per process: fine, buckets live for one run only.
-        index = hash(item_id) % self._count
-        pending = self._pending[index]
-        pending.append((kind, item_id, mark))
-        if len(pending) >= self._batch:
-            self._write(index)
+    def adder(self) -> Callable[[str, str, Mark], None]:
+        """``add(kind, item_id, mark)``: route one mark to its item's bucket.
+
+        A closure over locals rather than a method: it runs once per event.
+        """
+        pending, count, batch, write = self._pending, self._count, self._batch, self._write
+
+        def add(kind: str, item_id: str, mark: Mark) -> None:
+            # hash() of a str is salted per process: fine, buckets live for one run only.
+            index = hash(item_id) % count
+            records = pending[index]
+            records.append((kind, item_id, mark))
+            if len(records) >= batch:
+                write(index)
+
+        return add
 
     def _write(self, index: int) -> None:
         pending = self._pending[index]
@@ -55,9 +64,14 @@ class ItemBuckets:
             out.write(payload)
         pending.clear()
 
-    def ledgers(self) -> Iterator[Ledger]:
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def ledgers(self, progress: object = None) -> Iterator[Ledger]:
         """Pass 2: each bucket folded into its own Ledger, one at a time (the previous
-        one is released when the next is built)."""
+        one is released when the next is built).  ``progress.update(1)`` per bucket."""
+        update = getattr(progress, "update", None)
         for index in range(self._count):
             if self._pending[index]:
                 self._write(index)
@@ -69,6 +83,8 @@ class ItemBuckets:
                     fold(kind, item_id, mark)
             yield ledger
             del ledger  # drop it before the next bucket is read
+            if update is not None:
+                update(1)
 
 
 def _frames(path: Path) -> Iterator[bytes]:

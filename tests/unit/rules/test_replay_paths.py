@@ -7,6 +7,7 @@ it with the in-memory path on the same, shuffled and redelivered files.
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import sys
@@ -99,3 +100,19 @@ def test_partitioned_replay_is_order_insensitive(events: list[GovEvent], rng: ra
         mixed.write_text("\n".join(redelivered) + "\n", encoding="utf-8")
         expected = _replay(plain, partitioned=False, as_of=as_of)
         assert _replay(mixed, partitioned=True, as_of=as_of) == expected
+
+
+def test_partitioned_progress_has_a_second_bar_and_text_stdout_works(
+        year_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    ordered, _ = year_files
+    expected = _replay(ordered, partitioned=False)
+    monkeypatch.setattr(replay, "PROGRESS_MIN_BYTES", 0)
+    monkeypatch.setattr(replay, "PARTITION_MIN_BYTES", 0)
+    monkeypatch.setattr(replay, "BUCKET_BYTES", ordered.stat().st_size // 3)
+    text = io.StringIO()  # no binary buffer under it: the output is written as text
+    monkeypatch.setattr(sys, "stdout", text)
+    assert replay.main(ordered, 2017, None, progress=True) == 0
+    assert json.loads(text.getvalue()) == expected
+    err = capsys.readouterr().err
+    assert "replay" in err and "assess" in err and "bucket" in err
