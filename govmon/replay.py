@@ -36,6 +36,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from datetime import datetime
 from itertools import chain
 from pathlib import Path
@@ -143,11 +144,18 @@ def main(file: Path, year: int, as_of: datetime | None, progress: bool) -> int:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        with stream, tempfile.TemporaryDirectory(prefix="govmon-replay-") as scratch:
+        with ExitStack() as cleanup:
+            cleanup.enter_context(stream)
             buckets = None
-            if size >= PARTITION_MIN_BYTES:
+            if size >= PARTITION_MIN_BYTES:  # removed with its files, whatever happens
+                scratch = cleanup.enter_context(
+                    tempfile.TemporaryDirectory(prefix="govmon-replay-"))
                 buckets = ItemBuckets(Path(scratch), -(-size // BUCKET_BYTES), BUCKET_BATCH)
             return _run(stream, file, buckets, bar, catalog, year, as_of_us)
+    except OSError as exc:  # e.g. no temporary directory to write buckets in
+        print(f"govmon replay: cannot write temporary files in {exc.filename or '?'}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 2
     finally:
         if bar is not None:
             bar.close()
@@ -160,8 +168,10 @@ def _run(stream: IO[bytes], file: Path, buckets: ItemBuckets | None, bar: object
     ledger = Ledger()
     try:
         scan = scan_file(stream, ledger.fold if buckets is None else buckets.adder(), as_of, bar)
-    except OSError as exc:
-        print(f"govmon replay: error reading {file}: {exc.strerror or exc}", file=sys.stderr)
+    except OSError as exc:  # reading the file, or writing a bucket (disk full)
+        where = exc.filename or file
+        what = "error reading" if str(where) == str(file) else "cannot write temporary file"
+        print(f"govmon replay: {what} {where}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     if bar is not None:
         bar.close()  # type: ignore[attr-defined]

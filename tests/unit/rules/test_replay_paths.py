@@ -116,3 +116,14 @@ def test_partitioned_progress_has_a_second_bar_and_text_stdout_works(
     assert json.loads(text.getvalue()) == expected
     err = capsys.readouterr().err
     assert "replay" in err and "assess" in err and "bucket" in err
+
+
+def test_no_room_for_buckets_exits_2(year_files: tuple[Path, Path], tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    ordered, _ = year_files
+    monkeypatch.setattr(replay, "PARTITION_MIN_BYTES", 0)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    assert replay.main(ordered, 2017, None, progress=False) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "temporary" in captured.err and "missing" in captured.err
