@@ -69,7 +69,6 @@ def _child_phases(file: Path, year: int) -> dict[str, Any]:
     import msgspec
 
     from govmon import replay
-    from govmon.replay_partition import ItemBuckets
     from govmon.rules import (
         Ledger,
         evaluate,
@@ -88,8 +87,7 @@ def _child_phases(file: Path, year: int) -> dict[str, Any]:
         ledger = Ledger()
         buckets = None  # the same choice as replay.main
         if size >= replay.PARTITION_MIN_BYTES:
-            buckets = ItemBuckets(Path(scratch), -(-size // replay.BUCKET_BYTES),
-                                  replay.BUCKET_BATCH)
+            buckets = replay.buckets_for(Path(scratch), size)
         started = time.process_time()
         with file.open("rb") as stream:
             scan = replay.scan_file(stream, ledger.fold if buckets is None else buckets.adder(),

@@ -60,7 +60,7 @@ from govmon.rules import (
     load_calendar,
     load_catalog,
     load_law,
-    render_result,
+    render_chunks,
     year_start,
 )
 from govmon.rules.workdays import CalendarGapError
@@ -68,7 +68,7 @@ from govmon.rules.workdays import CalendarGapError
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024  # small files finish before a bar is worth drawing
 PARTITION_MIN_BYTES = 48 * 1024 * 1024  # ~150k events: below, one Ledger is small enough
 BUCKET_BYTES = 16 * 1024 * 1024  # input per bucket: ~25k items (~30 MB) in memory at once
-BUCKET_BATCH = 2048  # marks buffered per bucket before a write (pass 1 holds K times this)
+BUFFERED_MARKS = 32_768  # pass 1 holds at most this many marks (~13 MB), whatever K
 _PROGRESS_EVERY = 16_384  # lines between progress updates (tqdm per line is costly)
 
 Sink = Callable[[str, str, Mark], object]  # (item kind, item id, mark): Ledger.fold, ...
@@ -150,7 +150,7 @@ def main(file: Path, year: int, as_of: datetime | None, progress: bool) -> int:
             if size >= PARTITION_MIN_BYTES:  # removed with its files, whatever happens
                 scratch = cleanup.enter_context(
                     tempfile.TemporaryDirectory(prefix="govmon-replay-"))
-                buckets = ItemBuckets(Path(scratch), -(-size // BUCKET_BYTES), BUCKET_BATCH)
+                buckets = buckets_for(Path(scratch), size)
             return _run(stream, file, buckets, bar, catalog, year, as_of_us)
     except OSError as exc:  # e.g. no temporary directory to write buckets in
         print(f"govmon replay: cannot write temporary files in {exc.filename or '?'}: "
@@ -161,6 +161,11 @@ def main(file: Path, year: int, as_of: datetime | None, progress: bool) -> int:
             bar.close()
         if gc_was_enabled:
             gc.enable()
+
+
+def buckets_for(folder: Path, size: int) -> ItemBuckets:
+    count = -(-size // BUCKET_BYTES)
+    return ItemBuckets(folder, count, max(1, BUFFERED_MARKS // count))
 
 
 def _run(stream: IO[bytes], file: Path, buckets: ItemBuckets | None, bar: object,
@@ -194,14 +199,14 @@ def _run(stream: IO[bytes], file: Path, buckets: ItemBuckets | None, bar: object
         if second is not None:
             second.close()
     result = msgspec.structs.replace(result, rejected=tuple(scan.rejected))
-    output = msgspec.json.encode(render_result(result))
     out = getattr(sys.stdout, "buffer", None)
     if out is None:  # a text-only stream (e.g. a test's StringIO)
-        sys.stdout.write(output.decode())
+        sys.stdout.write(b"".join(render_chunks(result)).decode())
         sys.stdout.write("\n")
         return 0
     sys.stdout.flush()  # bytes go under the text layer: keep them in order
-    out.write(output)
+    for chunk in render_chunks(result):
+        out.write(chunk)
     out.write(b"\n")
     out.flush()
     return 0

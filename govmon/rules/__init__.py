@@ -67,6 +67,7 @@ Whole year (replay) and the one output format shared by replay and report::
         # Assessed = (ItemAssessment, registration instant of a unit item | None):
         # `govmon report` feeds it assessments stored by the services
     render_result(result: YearResult) -> dict   # sorts; RFC 3339 +08:00 times
+    render_chunks(result) -> Iterator[bytes]    # its JSON, byte for byte, in pieces
 
 A breach belongs to the Shanghai year of its deadline (of its event for disputes and
 findings).  All result types are msgspec Structs: ``msgspec.json.encode`` and
@@ -103,7 +104,7 @@ from govmon.rules.facts import (
 from govmon.rules.instants import day_of, instant, rfc3339, to_datetime, year_of, year_start
 from govmon.rules.law import Law, load_law
 from govmon.rules.ledger import Ledger, event_mark, item_key
-from govmon.rules.render import render_result
+from govmon.rules.render import render_chunks, render_result
 from govmon.rules.scoring import Deduction, UnitInfo, UnitScore, score_unit
 from govmon.rules.verdicts import (
     Alert,
@@ -158,6 +159,7 @@ __all__ = [
     "load_calendar",
     "load_catalog",
     "load_law",
+    "render_chunks",
     "render_result",
     "rfc3339",
     "score_unit",

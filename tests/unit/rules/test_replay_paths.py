@@ -30,11 +30,11 @@ from tests.unit.rules.test_replay import GOOD
 
 
 def _replay(file: Path, partitioned: bool, as_of: str | None = None) -> dict[str, Any]:
-    saved = (replay.PARTITION_MIN_BYTES, replay.BUCKET_BYTES, replay.BUCKET_BATCH)
+    saved = (replay.PARTITION_MIN_BYTES, replay.BUCKET_BYTES, replay.BUFFERED_MARKS)
     if partitioned:  # ~7 buckets whatever the file size; a write every 3 marks
         replay.PARTITION_MIN_BYTES = 0
         replay.BUCKET_BYTES = max(file.stat().st_size // 7, 1)
-        replay.BUCKET_BATCH = 3
+        replay.BUFFERED_MARKS = 21
     else:
         replay.PARTITION_MIN_BYTES = 1 << 62
     try:
@@ -49,7 +49,7 @@ def _replay(file: Path, partitioned: bool, as_of: str | None = None) -> dict[str
         result: dict[str, Any] = json.loads(out.read())
         return result
     finally:
-        replay.PARTITION_MIN_BYTES, replay.BUCKET_BYTES, replay.BUCKET_BATCH = saved
+        replay.PARTITION_MIN_BYTES, replay.BUCKET_BYTES, replay.BUFFERED_MARKS = saved
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +127,30 @@ def test_no_room_for_buckets_exits_2(year_files: tuple[Path, Path], tmp_path: Pa
     assert replay.main(ordered, 2017, None, progress=False) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "temporary" in captured.err and "missing" in captured.err
+
+
+def test_render_chunks_are_the_encoded_result_byte_for_byte() -> None:
+    import msgspec
+
+    from govmon.contract.codec import decode_event
+    from govmon.rules import (
+        Ledger,
+        Rejected,
+        evaluate,
+        load_calendar,
+        load_catalog,
+        load_law,
+        render_chunks,
+        render_result,
+    )
+
+    ledger = Ledger()
+    for doc in generate(year=2017, units=4, events=1500, seed=5):
+        ledger.apply(decode_event(json.dumps(doc, ensure_ascii=False)))
+    result = evaluate(ledger, {2017: load_catalog(2017)}, load_calendar(), load_law(), 2017,
+                      ledger.latest or 0)
+    result = msgspec.structs.replace(result, rejected=(Rejected(3, "bad \"x\" 岳"),))
+    assert result.units and result.flags
+    assert b"".join(render_chunks(result)) == msgspec.json.encode(render_result(result))
+    empty = msgspec.structs.replace(result, units=(), flags=(), rejected=())
+    assert b"".join(render_chunks(empty)) == msgspec.json.encode(render_result(empty))
