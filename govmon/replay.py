@@ -23,10 +23,15 @@ hash join, a file of at least ``PARTITION_MIN_BYTES`` is read in two passes:
 
 Every mark of an item is in the same bucket, and items are judged independently, so the
 result is the one a single Ledger gives, for any file order.  Peak memory is then the
-largest bucket (about ``BUCKET_BYTES`` of input, whatever the file size) plus what the
-result itself holds, instead of ~1 KB for every item of the year.  Smaller files skip
-the disk and fold into one Ledger directly; both paths share the decode and the fold
-(``test_replay_paths`` compares them on shuffled files).
+largest bucket (about ``BUCKET_BYTES`` of input, ~25k items, whatever the file size and
+order), pass 1's buffers (``BUFFERED_MARKS`` in all) and what the result itself must
+list (the year's breaches and flags, a few hundred bytes each; the JSON is written in
+pieces, ``render_chunks``) - instead of ~1 KB for every item of the year.  On the
+benchmark year (1M events, 488k items) that is ~95 MB instead of ~500 MB, and a quarter
+of that year peaks at ~67 MB: what remains grows with breaches, not with items.  The
+price is one MessagePack encode and decode per event (~1 us).  Smaller files skip the
+disk and fold into one Ledger directly; both paths share the decode and the fold
+(``test_replay_paths`` compares them on shuffled, redelivered files).
 """
 
 from __future__ import annotations
