@@ -2,12 +2,16 @@
 
     .venv/bin/python bench/bench_replay.py [--events 1000000] [--units 2000]
                                             [--year 2017] [--seed 2017] [--keep FILE]
+                                            [--reuse] [--smaller 250000]
 
 Generates the year with ``govmon.simulate.generate`` into a JSON Lines file (not
-timed), then replays it in a fresh child process - so the peak memory figure
-(``ru_maxrss``) is the replay's alone - once end to end through ``govmon.replay.main``
-(output to /dev/null) and once phase by phase.  Prints figures; never asserts timings
-(machines differ; a loaded CI box would make a threshold flaky).
+timed; ``--keep FILE --reuse`` replays FILE again if it exists), then replays it in a
+fresh child process - so the peak memory figure (``ru_maxrss``) is the replay's alone -
+once end to end through ``govmon.replay.main`` (output to /dev/null) and once phase by
+phase.  A smaller year (``--smaller`` events, same units) is replayed end to end too:
+the two peak memory figures show what memory grows with (see ``govmon.replay``).
+Prints figures; never asserts timings (machines differ; a loaded CI box would make a
+threshold flaky).
 """
 
 from __future__ import annotations
@@ -60,10 +64,11 @@ def _child_end_to_end(file: Path, year: int) -> dict[str, Any]:
 
 def _child_phases(file: Path, year: int) -> dict[str, Any]:
     import gc
+    from itertools import chain
 
     import msgspec
 
-    from govmon.replay import fold_file
+    from govmon import replay
     from govmon.rules import (
         Ledger,
         evaluate,
@@ -76,21 +81,38 @@ def _child_phases(file: Path, year: int) -> dict[str, Any]:
 
     catalog, calendar, law = load_catalog(year), load_calendar(), load_law()
     gc.disable()  # as replay.main does
-    ledger = Ledger()
     marks: dict[str, float] = {}
-    started = time.process_time()
-    with file.open("rb") as stream:
-        rejected = fold_file(stream, ledger, None)
-    marks["decode+fold"] = time.process_time() - started
-    as_of = max(year_start(year + 1), ledger.latest or 0)
-    started = time.process_time()
-    result = evaluate(ledger, {year: catalog}, calendar, law, year, as_of)
-    marks["evaluate"] = time.process_time() - started
+    size = file.stat().st_size
+    with tempfile.TemporaryDirectory(prefix="govmon-bench-") as scratch:
+        ledger = Ledger()
+        buckets = None  # the same choice as replay.main
+        if size >= replay.PARTITION_MIN_BYTES:
+            buckets = replay.buckets_for(Path(scratch), size)
+        started = time.process_time()
+        with file.open("rb") as stream:
+            scan = replay.scan_file(stream, ledger.fold if buckets is None else buckets.adder(),
+                                    None)
+        marks["decode+route" if buckets else "decode+fold"] = time.process_time() - started
+        as_of = max(year_start(year + 1), scan.latest or 0)
+        items: Any = ledger
+        counted: list[int] = []
+        if buckets is not None:
+            def counting(ledgers: Any) -> Any:
+                for each in ledgers:
+                    counted.append(len(each))
+                    yield each
+            items = chain.from_iterable(counting(buckets.ledgers()))
+        started = time.process_time()
+        result = evaluate(items, {year: catalog}, calendar, law, year, as_of)
+        marks["fold buckets+evaluate" if buckets else "evaluate"] = (
+            time.process_time() - started)
     started = time.process_time()
     output = msgspec.json.encode(render_result(result))
     marks["render+encode"] = time.process_time() - started
-    return {"phases": marks, "items": len(ledger), "rejected": len(rejected),
-            "units": len(result.units), "flags": len(result.flags), "output_bytes": len(output)}
+    return {"phases": marks, "items": sum(counted) if buckets else len(ledger),
+            "buckets": len(counted), "largest_bucket": max(counted, default=0),
+            "rejected": len(scan.rejected), "units": len(result.units),
+            "flags": len(result.flags), "output_bytes": len(output)}
 
 
 def _calibrate() -> float:
@@ -115,6 +137,31 @@ def _spawn(mode: str, file: Path, year: int) -> dict[str, Any]:
     return figures
 
 
+def _year_file(path: Path, args: argparse.Namespace, events: int) -> int:
+    """Generate the events into ``path`` (or count the lines of a kept one)."""
+    if args.reuse and path.exists():
+        with path.open("rb") as lines:
+            count = sum(1 for _ in lines)
+        print(f"reusing {path}: {count:,} lines")
+        return count
+    started = time.perf_counter()
+    count = generate_file(path, args.year, args.units, events, args.seed)
+    print(f"generated {count:,} events for {args.units:,} units, {args.year} "
+          f"({path.stat().st_size / 1e6:,.0f} MB) in {time.perf_counter() - started:.1f} s")
+    return count
+
+
+def _end_to_end(file: Path, year: int, count: int, label: str) -> dict[str, Any] | None:
+    whole = _spawn("end-to-end", file, year)
+    if whole["code"] != 0:
+        print(f"replay failed with exit code {whole['code']}", file=sys.stderr)
+        return None
+    print(f"{label}: {count:,} events, {whole['wall']:.2f} s wall, {whole['cpu']:.2f} s CPU "
+          f"-> {count / whole['wall']:,.0f} events/s wall, {count / whole['cpu']:,.0f} "
+          f"events/s CPU; peak memory (max RSS) {whole['max_rss_mb']:,.0f} MB")
+    return whole
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -122,35 +169,37 @@ def main() -> int:
     parser.add_argument("--year", type=int, default=2017)
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--keep", type=Path, help="write the events here and keep them")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --keep: replay the kept file(s) again if they exist")
+    parser.add_argument("--smaller", type=int, default=None,
+                        help="events of the second, smaller year (default: a quarter)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         mode, file, year = args.child
         _child(mode, Path(file), int(year))
         return 0
+    smaller = args.smaller if args.smaller is not None else args.events // 4
 
     with tempfile.TemporaryDirectory(prefix="govmon-bench-") as scratch:
         file = args.keep or Path(scratch) / "events.jsonl"
-        started = time.perf_counter()
-        count = generate_file(file, args.year, args.units, args.events, args.seed)
-        generated = time.perf_counter() - started
-        size_mb = file.stat().st_size / 1e6
-        print(f"generated {count:,} events for {args.units:,} units, {args.year} "
-              f"({size_mb:,.0f} MB) in {generated:.1f} s")
-        whole = _spawn("end-to-end", file, args.year)
-        if whole["code"] != 0:
-            print(f"replay failed with exit code {whole['code']}", file=sys.stderr)
+        count = _year_file(file, args, args.events)
+        if _end_to_end(file, args.year, count, "replay end to end") is None:
             return 1
-        print(f"replay end to end: {whole['wall']:.2f} s wall, {whole['cpu']:.2f} s CPU -> "
-              f"{count / whole['wall']:,.0f} events/s wall, {count / whole['cpu']:,.0f} "
-              f"events/s CPU; peak memory (max RSS) {whole['max_rss_mb']:,.0f} MB")
         parts = _spawn("phases", file, args.year)
         print("phases (CPU s): " + ", ".join(
             f"{name} {secs:.2f} ({count / secs:,.0f} ev/s)" for name, secs in
             parts["phases"].items()))
-        print(f"  {parts['items']:,} items, {parts['units']:,} units, {parts['flags']:,} "
-              f"flags, {parts['rejected']} rejected, output {parts['output_bytes'] / 1e6:.1f} "
-              f"MB; peak memory {parts['max_rss_mb']:,.0f} MB")
+        print(f"  {parts['items']:,} items ({parts['buckets']} buckets, the largest "
+              f"{parts['largest_bucket']:,} items), {parts['units']:,} units, "
+              f"{parts['flags']:,} flags, {parts['rejected']} rejected, output "
+              f"{parts['output_bytes'] / 1e6:.1f} MB; peak memory {parts['max_rss_mb']:,.0f} MB")
+        if smaller:
+            small = (file.with_name(f"{file.stem}.{smaller}{file.suffix}") if args.keep
+                     else Path(scratch) / "smaller.jsonl")
+            small_count = _year_file(small, args, smaller)
+            if _end_to_end(small, args.year, small_count, "smaller year") is None:
+                return 1
         print(f"machine: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
               f"a 10^7-iteration empty Python loop took {parts['calibration']:.2f} s CPU "
               f"(compare this figure across machines before comparing events/s)")

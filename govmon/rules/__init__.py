@@ -25,6 +25,8 @@ Folding events into facts - idempotent per CloudEvents source+id, order-insensit
 
     ledger = Ledger(items: Iterable[ItemFacts] = ())   # e.g. restored from storage
     ledger.apply(event: GovEvent) -> ItemKey | None    # changed item; None = redelivery
+    event_mark(event, shared: dict) -> (kind, item id, Mark)  # apply = event_mark + fold
+    ledger.fold(kind, item_id, mark) -> ItemKey | None  # e.g. marks routed to buckets
     ledger.get(key) -> ItemFacts | None;  ledger.put(facts);  iter(ledger);  ledger.latest
     item_key(event) -> ItemKey                          # which item, without folding
     to_builtins(facts) -> dict;  from_builtins(obj) -> ItemFacts   # JSON-able, for jsonb
@@ -57,14 +59,15 @@ Unit level - scoring service::
 
 Whole year (replay) and the one output format shared by replay and report::
 
-    evaluate(ledger, catalogs: Mapping[int, Catalog], calendar, law, year: int,
-             as_of: int) -> YearResult
-        # = summarize(assess_all(ledger, calendar, law, as_of), catalog, year, as_of)
+    evaluate(items: Iterable[ItemFacts], catalogs: Mapping[int, Catalog], calendar, law,
+             year: int, as_of: int) -> YearResult     # items: a Ledger, or several
+        # = summarize(assess_all(items, calendar, law, as_of), catalog, year, as_of)
     assess_all(items, calendar, law, as_of) -> Iterator[Assessed]
     summarize(assessed: Iterable[Assessed], catalog, year, as_of) -> YearResult
         # Assessed = (ItemAssessment, registration instant of a unit item | None):
         # `govmon report` feeds it assessments stored by the services
     render_result(result: YearResult) -> dict   # sorts; RFC 3339 +08:00 times
+    render_chunks(result) -> Iterator[bytes]    # its JSON, byte for byte, in pieces
 
 A breach belongs to the Shanghai year of its deadline (of its event for disputes and
 findings).  All result types are msgspec Structs: ``msgspec.json.encode`` and
@@ -100,8 +103,8 @@ from govmon.rules.facts import (
 )
 from govmon.rules.instants import day_of, instant, rfc3339, to_datetime, year_of, year_start
 from govmon.rules.law import Law, load_law
-from govmon.rules.ledger import Ledger, item_key
-from govmon.rules.render import render_result
+from govmon.rules.ledger import Ledger, event_mark, item_key
+from govmon.rules.render import render_chunks, render_result
 from govmon.rules.scoring import Deduction, UnitInfo, UnitScore, score_unit
 from govmon.rules.verdicts import (
     Alert,
@@ -147,6 +150,7 @@ __all__ = [
     "coverage_warning",
     "day_of",
     "evaluate",
+    "event_mark",
     "facts_from_json",
     "facts_to_json",
     "from_builtins",
@@ -155,6 +159,7 @@ __all__ = [
     "load_calendar",
     "load_catalog",
     "load_law",
+    "render_chunks",
     "render_result",
     "rfc3339",
     "score_unit",

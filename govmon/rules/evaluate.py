@@ -13,7 +13,6 @@ from govmon.rules.catalog import Catalog, CatalogMissingError
 from govmon.rules.facts import ItemFacts
 from govmon.rules.instants import year_of
 from govmon.rules.law import Law
-from govmon.rules.ledger import Ledger
 from govmon.rules.scoring import UnitInfo, UnitScore, score_unit
 from govmon.rules.verdicts import Breach, Clock, Credit, ItemAssessment
 from govmon.rules.workdays import CalendarGapError, WorkCalendar
@@ -62,7 +61,7 @@ def _open_in_year(clock: Clock, year: int) -> bool:
         clock.deadline is None or year_of(clock.deadline) >= year)
 
 
-def evaluate(ledger: Ledger, catalogs: Mapping[int, Catalog], calendar: WorkCalendar,
+def evaluate(ledger: Iterable[ItemFacts], catalogs: Mapping[int, Catalog], calendar: WorkCalendar,
              law: Law, year: int, as_of: int) -> YearResult:
     """Score every unit for ``year`` as known at ``as_of`` (an instant, see ``instants``).
 

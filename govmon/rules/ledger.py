@@ -163,6 +163,25 @@ def item_key(event: ev.GovEvent) -> ItemKey:
     return (kind, item_id)
 
 
+def event_mark(event: ev.GovEvent, shared: dict[str, str]) -> tuple[str, str, Mark]:
+    """``(item kind, item id, mark)`` of one event: what ``Ledger.fold`` takes.
+
+    ``shared`` interns strings that repeat across events (sources, unit ids); pass the
+    same dict for a whole run.  Split from the fold so that `govmon replay` can route
+    marks to item buckets before folding them.
+    """
+    source = event.source
+    source = shared.get(source) or shared.setdefault(source, source)
+    # `instant(event.time)`, inlined: the call alone is a tenth of the fold's time.
+    moment = event.time
+    cached = _offset_cache.get(id(moment.tzinfo))
+    offset = cached[1] if cached is not None else _offset_us(moment)
+    at = (((moment.toordinal() - _EPOCH_ORDINAL) * 86_400 + moment.hour * 3600
+           + moment.minute * 60 + moment.second) * US_PER_SECOND
+          + moment.microsecond - offset)
+    return _HANDLERS[type(event)](event, at, source, shared)
+
+
 class Ledger:
     """Item facts keyed by ``(kind, item id)``; ``apply`` is idempotent per event key.
 
@@ -201,24 +220,21 @@ class Ledger:
     def put(self, facts: ItemFacts) -> None:
         """Restore an item (e.g. from storage), merging marks idempotently."""
         for mark in facts.marks:
-            self._insert(facts.kind, facts.item_id, mark)
+            self.fold(facts.kind, facts.item_id, mark)
 
     def apply(self, event: ev.GovEvent) -> ItemKey | None:
         """Fold one event in.  Returns the key of the item it changed, or None for a
         redelivery (same source + id) that changed nothing."""
-        # The replay hot path (>150k events/s on the whole pipeline): kept flat on
-        # purpose - the common cases of `_insert` and `ItemFacts.add` are inlined.
-        source = event.source
-        sources = self._sources
-        source = sources.get(source) or sources.setdefault(source, source)
-        # `instant(event.time)`, inlined: the call alone is a tenth of the fold's time.
-        moment = event.time
-        cached = _offset_cache.get(id(moment.tzinfo))
-        offset = cached[1] if cached is not None else _offset_us(moment)
-        at = (((moment.toordinal() - _EPOCH_ORDINAL) * 86_400 + moment.hour * 3600
-               + moment.minute * 60 + moment.second) * US_PER_SECOND
-              + moment.microsecond - offset)
-        kind, item_id, mark = _HANDLERS[type(event)](event, at, source, sources)
+        kind, item_id, mark = event_mark(event, self._sources)
+        return self.fold(kind, item_id, mark)
+
+    def fold(self, kind: str, item_id: str, mark: Mark) -> ItemKey | None:
+        """Fold one mark (from ``event_mark``) into its item; None when nothing changed.
+
+        The replay hot path: kept flat on purpose - the common cases of
+        ``ItemFacts.add`` (a new item; a new latest mark) are inlined.
+        """
+        at = mark.at
         if at > self._latest:
             self._latest = at
         by_id = self._kinds[kind]
@@ -227,23 +243,13 @@ class Ledger:
             by_id[item_id] = ItemFacts(kind, item_id, [mark])
             return (kind, item_id)
         marks = facts.marks
-        last = marks[-1]
-        if at > last.at:
+        if at > marks[-1].at:
             event_id = mark.event_id
+            source = mark.source
             for seen in marks:
                 if seen.event_id == event_id and seen.source == source:
                     break  # same key: let `add` decide (redelivery or conflict)
             else:
                 marks.append(mark)  # new and latest: stays sorted
                 return (kind, item_id)
-        return (kind, item_id) if facts.add(mark) else None
-
-    def _insert(self, kind: str, item_id: str, mark: Mark) -> ItemKey | None:
-        if mark.at > self._latest:
-            self._latest = mark.at
-        by_id = self._kinds[kind]
-        facts = by_id.get(item_id)
-        if facts is None:
-            by_id[item_id] = ItemFacts(kind, item_id, [mark])
-            return (kind, item_id)
         return (kind, item_id) if facts.add(mark) else None

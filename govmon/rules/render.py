@@ -6,7 +6,10 @@ disagree on format, order or rounding.  Times are RFC 3339 in +08:00.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+
+import msgspec
 
 from govmon.rules.evaluate import Flag, YearResult, flag_order
 from govmon.rules.instants import rfc3339
@@ -57,3 +60,28 @@ def render_result(result: YearResult) -> dict[str, Any]:
         "rejected": [{"line": r.line, "reason": r.reason}
                      for r in sorted(result.rejected, key=lambda r: (r.line, r.reason))],
     }
+
+
+_encode = msgspec.json.Encoder().encode
+
+
+def render_chunks(result: YearResult) -> Iterator[bytes]:
+    """``msgspec.json.encode(render_result(result))`` in pieces, byte for byte.
+
+    One unit or flag is rendered at a time, so a year's output (tens of MB) is never
+    held as a tree of dicts plus one bytes object: `govmon replay` writes the pieces.
+    """
+    yield (b'{"year":' + _encode(result.year) + b',"as_of":' + _encode(rfc3339(result.as_of))
+           + b',"catalog":' + _encode(result.catalog) + b',"units":[')
+    separator = b""
+    for score in sorted(result.units, key=lambda u: u.unit_id):
+        yield separator + _encode(_unit(score))
+        separator = b","
+    yield b'],"flags":['
+    separator = b""
+    for flag in sorted(result.flags, key=flag_order):
+        yield separator + _encode(_flag(flag))
+        separator = b","
+    rejected = [{"line": r.line, "reason": r.reason}
+                for r in sorted(result.rejected, key=lambda r: (r.line, r.reason))]
+    yield b'],"rejected":' + _encode(rejected) + b"}"

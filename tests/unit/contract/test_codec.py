@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from govmon.contract.codec import InvalidEvent, decode_event, encode_event
+from govmon.contract.codec import InvalidEvent, decode_event, encode_event, try_decode
 from govmon.contract.events import EVENT_TYPES, ApplicationReceived, DatashareAssigned
 
 VALID = {
@@ -56,6 +56,10 @@ def _reject(doc: object) -> InvalidEvent:
     raw = doc if isinstance(doc, (bytes, str)) else json.dumps(doc, ensure_ascii=False)
     with pytest.raises(InvalidEvent) as info:
         decode_event(raw)
+    # The replay's loop variant must refuse with the very same reason and code.
+    returned = try_decode(raw)
+    assert isinstance(returned, InvalidEvent)
+    assert (returned.reason, returned.code) == (info.value.reason, info.value.code)
     return info.value
 
 
@@ -75,6 +79,7 @@ def test_every_type_has_a_model_and_a_sample() -> None:
 def test_each_event_type_decodes_and_round_trips(type_: str) -> None:
     event = decode_event(json.dumps(_event(type=type_, data=SAMPLES[type_])))
     assert type(event) is EVENT_TYPES[type_]
+    assert try_decode(json.dumps(_event(type=type_, data=SAMPLES[type_]))) == event
     assert decode_event(encode_event(event)) == event
 
 
