@@ -17,23 +17,41 @@ _log = logging.getLogger(__name__)
 
 async def group_lag(bootstrap: str, group: str, specs: tuple[TopicSpec, ...]) -> int:
     """Records in ``specs`` not yet committed by ``group`` (uncommitted = all)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await admin.start()
-    await consumer.start()
-    try:
+    async with _Probe(bootstrap) as probe:
+        return await probe.lag(group, specs)
+
+
+class _Probe:
+    """An admin client and a group-less consumer, kept open across polls (connecting
+    anew every half second cost the broker more than the answer)."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+
+    async def __aenter__(self) -> _Probe:
+        await self.admin.start()
+        try:
+            await self.consumer.start()
+        except BaseException:
+            await self.admin.close()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.consumer.stop()
+        await self.admin.close()
+
+    async def lag(self, group: str, specs: tuple[TopicSpec, ...]) -> int:
         partitions = [TopicPartition(s.name, p) for s in specs for p in range(s.partitions)]
-        ends = await consumer.end_offsets(partitions)
-        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+        ends = await self.consumer.end_offsets(partitions)
+        committed = await self.admin.list_consumer_group_offsets(group, partitions=partitions)
         lag = 0
         for tp in partitions:
             meta = committed.get(tp)
             done = meta.offset if meta is not None and meta.offset >= 0 else 0
             lag += max(0, ends[tp] - done)
         return lag
-    finally:
-        await consumer.stop()
-        await admin.close()
 
 
 async def wait_for_groups(
@@ -48,15 +66,31 @@ async def wait_for_groups(
     deadline = time.monotonic() + within
     clean_rounds = 0
     lags: dict[str, int] = {}
-    while time.monotonic() < deadline:
-        try:
-            lags = {group: await group_lag(bootstrap, group, specs)
-                    for group, specs in pipeline}
-        except KafkaError as exc:  # e.g. the group coordinator moving: ask again
-            lags = {"(broker)": 1}
-            _log.debug("lag unknown for now", extra={"error": repr(exc)})
-        clean_rounds = clean_rounds + 1 if not any(lags.values()) else 0
-        if clean_rounds >= 2:
-            return lags
-        await asyncio.sleep(poll)
+    probe: _Probe | None = None
+    try:
+        while time.monotonic() < deadline:
+            try:
+                if probe is None:
+                    probe = await _Probe(bootstrap).__aenter__()
+                lags = {group: await probe.lag(group, specs) for group, specs in pipeline}
+            except KafkaError as exc:  # e.g. the coordinator moving, a broker restart
+                lags = {"(broker)": 1}
+                _log.debug("lag unknown for now", extra={"error": repr(exc)})
+                if probe is not None:  # reconnect from scratch next round
+                    await _close_quietly(probe)
+                    probe = None
+            clean_rounds = clean_rounds + 1 if not any(lags.values()) else 0
+            if clean_rounds >= 2:
+                return lags
+            await asyncio.sleep(poll)
+    finally:
+        if probe is not None:
+            await _close_quietly(probe)
     raise TimeoutError(f"consumers still behind after {within:.0f}s: {lags}")
+
+
+async def _close_quietly(probe: _Probe) -> None:
+    try:
+        await probe.__aexit__(None, None, None)
+    except KafkaError:
+        pass

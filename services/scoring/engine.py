@@ -31,6 +31,7 @@ from govmon.adapters.item_store import (
 )
 from govmon.adapters.metrics import ScoringMetrics
 from govmon.adapters.score_store import (
+    Decoded,
     NewScore,
     lock_units,
     open_years,
@@ -64,6 +65,7 @@ from govmon.rules import (
 from govmon.settings import Settings
 
 CLOCK = "scoring"
+DECODED_CAPACITY = 200_000  # verdicts kept decoded (~1 KB each)
 _log = logging.getLogger("govmon.scoring")
 Publish = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]
 Pairs = set[tuple[str, int]]
@@ -87,6 +89,7 @@ class ScoringEngine:
         self.law = law
         self.policy = AlertPolicy()
         self.catalogs: dict[int, Catalog | None] = {}
+        self.decoded: Decoded = {}  # verdicts already decoded, by item and version
         self.lock = asyncio.Lock()
 
     def catalog(self, year: int) -> Catalog | None:
@@ -198,7 +201,10 @@ class ScoringEngine:
         units = sorted({unit for unit, _ in pairs})
         await lock_units(conn, units)
         infos = await registrations(conn, units)
-        verdicts = await scored_assessments(conn, units, sorted({y for _, y in pairs}))
+        verdicts = await scored_assessments(conn, units, sorted({y for _, y in pairs}),
+                                            self.decoded)
+        if len(self.decoded) > DECODED_CAPACITY:  # bounded memory: start afresh
+            self.decoded.clear()
         stored = await stored_digests(conn, pairs)
         changed: list[NewScore] = []
         for unit, year in sorted(pairs):
