@@ -46,8 +46,8 @@ class Settings(BaseSettings):
     batch_size: int = 2000  # timeliness, scoring
     ingest_batch_size: int = 5000
     batch_within: float = 0.1  # seconds a fetch waits when nothing is there
-    fetch_min_bytes: int = 1  # a fetch returns once this much is there ...
-    fetch_wait: float = 0.5  # ... or after this many seconds (a long poll when idle)
+    fetch_min_bytes: int = 32 * 1024  # a fetch returns once this much is there ...
+    fetch_wait: float = 0.1  # ... or after this many seconds
     tick_interval: float = 0.5  # seconds between due-index checks (live deadlines)
     fire_batch: int = 1000  # due items re-assessed per database transaction
     db_retry: float = 300  # seconds to retry an unreachable database (or broker) before crashing

@@ -137,6 +137,11 @@ def start(
         "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:InitiatingHeapOccupancyPercent=35",
         "-XX:+ExplicitGCInvokesConcurrent", "-XX:+ExitOnOutOfMemoryError",
         f"-XX:ErrorFile={data_dir}/hs_err_pid%p.log",
+        # The local broker shares 2 cores with the services and PostgreSQL: C2 JIT
+        # compilation took 2/3 of its CPU for the first minutes of a run (measured with
+        # jstack), more than serving requests.  C1-compiled code is slower at peak but
+        # the broker is a small share of the pipeline's work.
+        "-XX:TieredStopAtLevel=1",
         "-Djava.awt.headless=true",
         *log_opts,
         "-cp", classpath,
