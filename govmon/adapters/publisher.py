@@ -20,6 +20,7 @@ import time
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
+from aiokafka.producer.message_accumulator import BatchBuilder
 
 _log = logging.getLogger(__name__)
 Headers = list[tuple[str, bytes]]
@@ -86,10 +87,7 @@ class Publisher:
         while True:
             try:
                 producer = await self._started()
-                send = producer.send
-                futures = [await send(topic, value, key=key, headers=headers)
-                           for topic, key, value, headers in records]
-                await asyncio.gather(*futures)
+                await asyncio.gather(*await self._send_batches(producer, records))
                 return
             except KafkaError as exc:
                 if time.monotonic() > give_up:
@@ -99,6 +97,32 @@ class Publisher:
                 await self.stop()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+    async def _send_batches(self, producer: AIOKafkaProducer, records: list[Outgoing]
+                            ) -> list[asyncio.Future[object]]:
+        """Fill one batch per partition and hand over whole batches: `send()` per
+        record (a future, a partition lookup and a queue step each) was a third of
+        ingest's time.  Batches of one partition are queued in order, and the
+        idempotent producer keeps them in order."""
+        partitions: dict[str, list[int]] = {}
+        open_batches: dict[tuple[str, int], BatchBuilder] = {}
+        futures: list[asyncio.Future[object]] = []
+        for topic, key, value, headers in records:
+            known = partitions.get(topic)
+            if known is None:
+                known = partitions[topic] = sorted(await producer.partitions_for(topic))
+            where = (topic, self._partitioner(key, known, known))
+            batch = open_batches.get(where)
+            if batch is None:
+                batch = open_batches[where] = producer.create_batch()
+            if batch.append(timestamp=None, key=key, value=value,
+                            headers=headers or []) is None:  # full: send it, start anew
+                futures.append(await producer.send_batch(batch, topic, partition=where[1]))
+                batch = open_batches[where] = producer.create_batch()
+                batch.append(timestamp=None, key=key, value=value, headers=headers or [])
+        for (topic, partition), batch in open_batches.items():
+            futures.append(await producer.send_batch(batch, topic, partition=partition))
+        return futures
 
     async def stop(self) -> None:
         producer, self._producer = self._producer, None
