@@ -24,12 +24,19 @@ def _row(record: asyncpg.Record) -> ItemRow:
 
 
 async def lock_items(conn: asyncpg.Connection, keys: Iterable[ItemKey], *,
-                     due_by: int | None = None) -> dict[ItemKey, ItemRow]:
+                     due_by: int | None = None, unpublished: Iterable[ItemKey] = ()
+                     ) -> dict[ItemKey, ItemRow]:
     """The stored rows of ``keys``, locked for this transaction (in key order, so two
-    workers never deadlock).  With ``due_by``: only rows due by then or pending."""
+    workers never deadlock).  With ``due_by``: only rows due by then, pending, or
+    among ``unpublished`` (whose last verdict may not have been published)."""
     kinds, ids = _split(keys)
-    condition = "" if due_by is None else "AND (next_due_us <= $3 OR pending)"
-    args: list[object] = [kinds, ids] if due_by is None else [kinds, ids, due_by]
+    args: list[object] = [kinds, ids]
+    condition = ""
+    if due_by is not None:
+        late_kinds, late_ids = _split(unpublished)
+        condition = """AND (next_due_us <= $3 OR pending OR (kind, item_id) IN
+                            (SELECT * FROM unnest($4::text[], $5::text[])))"""
+        args += [due_by, late_kinds, late_ids]
     records = await conn.fetch(
         f"""SELECT {_COLUMNS} FROM item_facts
             WHERE (kind, item_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
@@ -69,15 +76,21 @@ async def save_items(conn: asyncpg.Connection, rows: Iterable[ItemRow]) -> None:
         [",".join(r.breached) for r in listed], [r.pending for r in listed])
 
 
-async def mark_published(conn: asyncpg.Connection, rows: Iterable[ItemRow]) -> None:
-    """The publish of these versions is confirmed (a newer version stays pending)."""
+async def add_unpublished(conn: asyncpg.Connection, rows: Iterable[ItemRow]) -> int:
+    """Record that these items' new verdicts are committed but not yet published (the
+    outbox, migration 0003); returns the entry to drop once they are."""
     listed = list(rows)
-    await conn.execute(
-        """UPDATE item_facts SET pending = false
-           FROM unnest($1::text[], $2::text[], $3::bigint[]) AS done(kind, item_id, version)
-           WHERE item_facts.kind = done.kind AND item_facts.item_id = done.item_id
-             AND item_facts.version = done.version""",
-        [r.kind for r in listed], [r.item_id for r in listed], [r.version for r in listed])
+    return int(await conn.fetchval(
+        """INSERT INTO unpublished_verdicts (topics, partitions, kinds, item_ids)
+           VALUES ($1, $2, $3, $4) RETURNING id""",
+        [r.topic for r in listed], [r.partition for r in listed],
+        [r.kind for r in listed], [r.item_id for r in listed]))
+
+
+async def drop_unpublished(conn: asyncpg.Connection, entries: list[int]) -> None:
+    """Their publish is confirmed."""
+    if entries:
+        await conn.execute("DELETE FROM unpublished_verdicts WHERE id = ANY($1)", entries)
 
 
 async def due_entries(conn: asyncpg.Connection, topic: str, partition: int) -> list[Entry]:
@@ -85,7 +98,13 @@ async def due_entries(conn: asyncpg.Connection, topic: str, partition: int) -> l
     verdict may not have been published (due at once)."""
     records = await conn.fetch(
         """SELECT kind, item_id, next_due_us, pending FROM item_facts
-           WHERE topic = $1 AND partition = $2 AND (next_due_us IS NOT NULL OR pending)""",
+           WHERE topic = $1 AND partition = $2 AND (next_due_us IS NOT NULL OR pending)
+           UNION ALL
+           SELECT x.kind, x.item_id, NULL, true
+           FROM unpublished_verdicts u,
+                unnest(u.topics, u.partitions, u.kinds, u.item_ids)
+                  AS x(topic, partition, kind, item_id)
+           WHERE x.topic = $1 AND x.partition = $2""",
         topic, partition)
     return [(-1 if r["pending"] or r["next_due_us"] is None else r["next_due_us"],
              r["kind"], r["item_id"]) for r in records]

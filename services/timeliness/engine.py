@@ -9,9 +9,11 @@ the items it made due in the same step, so `produce --wait` cannot return early.
 
 Deadlines fire from a due index (a heap per assigned partition, rebuilt from
 ``item_facts`` when the assignment changes): a timer pops what is due at the clock.
-A popped item is judged, stored with its next due time and ``pending`` set, published,
-then marked published; a crash in between leaves it pending, and the rebuild after
-the restart fires it again (the same verdict, with a higher version).
+A popped item is judged and stored with its next due time, and in the same
+transaction its items are listed in the outbox (``unpublished_verdicts``); once the
+publish is confirmed the entry is dropped, in the worker's next transaction.  A crash
+in between leaves it listed, and the rebuild after the restart fires those items
+again (the same verdict, with a higher version).
 """
 
 from __future__ import annotations
@@ -21,16 +23,18 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
+from typing import TypeVar
 
 import asyncpg
 
 from govmon.adapters.consumer import Record
 from govmon.adapters.db import Database
 from govmon.adapters.item_store import (
+    add_unpublished,
     advance_clock,
+    drop_unpublished,
     due_entries,
     lock_items,
-    mark_published,
     read_clock,
     save_items,
 )
@@ -48,6 +52,8 @@ _log = logging.getLogger("govmon.timeliness")
 
 Publish = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]
 Results = list[tuple[ItemRow, Judged]]
+T = TypeVar("T")
+Saved = tuple[Results, int | None]  # the judged rows and their outbox entry
 
 
 def wall_clock() -> int:
@@ -71,6 +77,8 @@ class TimelinessEngine:
         self.law = law
         self.policy = AlertPolicy()
         self.index = DueIndex()
+        self.published: list[int] = []  # outbox entries to drop in the next transaction
+        self.late: set[tuple[str, str]] = set()  # unpublished at the last rebuild
         # Batches and timer fires touch the same items: one at a time, so a verdict is
         # never published out of version order by this worker.
         self.lock = asyncio.Lock()
@@ -90,8 +98,8 @@ class TimelinessEngine:
             await self._sync_partitions()
             clock: int | None = None
             if located:
-                moved, results = await self.db.transact(lambda conn: self._fold(conn, located))
-                await self._publish(results, "event")
+                moved, saved = await self._transact(lambda conn: self._fold(conn, located))
+                await self._publish(saved, "event")
                 self.metrics.events.inc(len(located))
                 self.metrics.clock.set(moved / 1e6)
                 clock = moved
@@ -103,7 +111,7 @@ class TimelinessEngine:
         self.observe_lag(events)
 
     async def _fold(self, conn: asyncpg.Connection, located: list[Located]
-                    ) -> tuple[int, Results]:
+                    ) -> tuple[int, Saved]:
         if self.event_time:
             latest = max(instant(event.time) for event, _, _ in located)
             clock = await advance_clock(conn, CLOCK, latest)
@@ -113,15 +121,36 @@ class TimelinessEngine:
         touched = fold(rows, located)
         results = [(rows[key], rejudge(rows[key], clock, self.calendar, self.law, self.policy))
                    for key in touched]
+        return clock, await self._save(conn, results)
+
+    async def _save(self, conn: asyncpg.Connection, results: Results) -> Saved:
+        """Store the judged rows; list them in the outbox (their `pending` flag stays
+        down: flipping it back after the publish rewrote every row twice)."""
+        for row, _ in results:
+            row.pending = False
         await save_items(conn, [row for row, _ in results])
-        return clock, results
+        entry = await add_unpublished(conn, [row for row, _ in results]) if results else None
+        return results, entry
+
+    async def _transact(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """A transaction that first drops the outbox entries whose publish has been
+        confirmed since the last one (no transaction of its own for that)."""
+        done = list(self.published)
+
+        async def run(conn: asyncpg.Connection) -> T:
+            await drop_unpublished(conn, done)
+            return await work(conn)
+
+        result = await self.db.transact(run)
+        del self.published[:len(done)]
+        return result
 
     async def tick(self) -> None:
         """Timer: fire what is due at the clock (wall clock, or the shared watermark)."""
         async with self.lock:
             await self._sync_partitions()
             if self.event_time:
-                clock = await self.db.transact(lambda conn: read_clock(conn, CLOCK))
+                clock = await self._transact(lambda conn: read_clock(conn, CLOCK))
                 if clock is None:
                     return
             else:
@@ -135,18 +164,21 @@ class TimelinessEngine:
             if not due:
                 return
             keys = [(kind, item_id) for _, kind, item_id in due]
+            # listed in the outbox (or pending) at the rebuild: fired whatever their time
+            late = [key for key in keys if key in self.late]
+            self.late.difference_update(late)
 
-            async def work(conn: asyncpg.Connection, keys: list[tuple[str, str]] = keys
-                           ) -> Results:
-                rows = await lock_items(conn, keys, due_by=clock)
+            async def work(conn: asyncpg.Connection, keys: list[tuple[str, str]] = keys,
+                           late: list[tuple[str, str]] = late) -> Saved:
+                rows = await lock_items(conn, keys, due_by=clock, unpublished=late)
                 results = [(row, rejudge(row, clock, self.calendar, self.law, self.policy))
                            for row in rows.values()]
-                await save_items(conn, rows.values())
-                return results
+                return await self._save(conn, results)
 
-            await self._publish(await self.db.transact(work), "deadline")
+            await self._publish(await self._transact(work), "deadline")
 
-    async def _publish(self, results: Results, cause: str) -> None:
+    async def _publish(self, saved: Saved, cause: str) -> None:
+        results, entry = saved
         if not results:
             return
         records: list[tuple[bytes, bytes]] = []
@@ -159,7 +191,8 @@ class TimelinessEngine:
                 elif isinstance(message, WarningIssued):
                     self.metrics.warnings.inc()
         await self.publish(records)
-        await self.db.transact(lambda conn: mark_published(conn, [r for r, _ in results]))
+        if entry is not None:
+            self.published.append(entry)
         for row, _ in results:
             if row.next_due_us is not None:
                 self.index.push((row.topic, row.partition), row.next_due_us, row.kind,
@@ -179,6 +212,7 @@ class TimelinessEngine:
             entries = await self.db.transact(partial(due_entries, topic=topic,
                                                      partition=partition))
             self.index.load((topic, partition), entries)
+            self.late.update((kind, item_id) for at, kind, item_id in entries if at < 0)
             _log.info("due index rebuilt", extra={
                 "topic": topic, "partition": partition, "entries": len(entries),
                 "seconds": round(time.monotonic() - started, 3)})
