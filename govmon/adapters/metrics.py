@@ -80,4 +80,7 @@ class ScoringMetrics:
                                "unit-year scores changed and published", registry=registry)
         self.clock = Gauge("govmon_scoring_clock_seconds",
                            "the service clock (event time in event mode)", registry=registry)
+        self.verdicts_read = Counter("govmon_scoring_units_read_total",
+                                     "units whose verdicts were read from PostgreSQL "
+                                     "(not kept from earlier batches)", registry=registry)
         self.lag = ConsumerLag(registry, "scoring")

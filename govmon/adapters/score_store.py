@@ -106,29 +106,32 @@ async def registrations(conn: asyncpg.Connection, units: list[str]
     return {r["item_id"]: decode_assessment(r["body"]) for r in records}
 
 
-Decoded = dict[ItemKey, tuple[int, ItemAssessment]]  # item -> (version, its verdict)
+async def bump_revisions(conn: asyncpg.Connection, units: Iterable[str]) -> None:
+    """The units' scored verdicts changed in this transaction."""
+    listed = sorted(set(units))
+    if listed:
+        await conn.execute(
+            """INSERT INTO unit_revisions (unit_id, revision)
+               SELECT u, 1 FROM unnest($1::text[]) AS u
+               ON CONFLICT (unit_id) DO UPDATE
+                 SET revision = unit_revisions.revision + 1""", listed)
 
 
-async def scored_assessments(conn: asyncpg.Connection, units: list[str], years: list[int],
-                             decoded: Decoded | None = None
-                             ) -> dict[str, list[ItemAssessment]]:
-    """Every stored assessment of the units that counts in any of the years.
-
-    ``decoded`` remembers verdicts already decoded: (kind, item, version) names one
-    verdict for good (versions only grow), and decoding the JSON was a tenth of
-    scoring's time, every unit being scored again from all its verdicts."""
+async def revisions(conn: asyncpg.Connection, units: list[str]) -> dict[str, int]:
     records = await conn.fetch(
-        """SELECT unit_id, kind, item_id, version, body FROM assessments
-           WHERE unit_id = ANY($1) AND cardinality(years) > 0 AND years && $2::integer[]""",
-        units, years)
-    cache: Decoded = {} if decoded is None else decoded
-    out: dict[str, list[ItemAssessment]] = defaultdict(list)
+        "SELECT unit_id, revision FROM unit_revisions WHERE unit_id = ANY($1)", units)
+    return {r["unit_id"]: r["revision"] for r in records}
+
+
+async def scored_assessments(conn: asyncpg.Connection, units: list[str]
+                             ) -> dict[str, dict[ItemKey, ItemAssessment]]:
+    """Every stored assessment of the units that counts in some year."""
+    records = await conn.fetch(
+        """SELECT unit_id, kind, item_id, body FROM assessments
+           WHERE unit_id = ANY($1) AND cardinality(years) > 0""", units)
+    out: dict[str, dict[ItemKey, ItemAssessment]] = defaultdict(dict)
     for r in records:
-        key, version = (r["kind"], r["item_id"]), r["version"]
-        hit = cache.get(key)
-        if hit is None or hit[0] != version:
-            hit = cache[key] = (version, decode_assessment(r["body"]))
-        out[r["unit_id"]].append(hit[1])
+        out[r["unit_id"]][(r["kind"], r["item_id"])] = decode_assessment(r["body"])
     return out
 
 

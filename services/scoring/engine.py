@@ -31,13 +31,15 @@ from govmon.adapters.item_store import (
 )
 from govmon.adapters.metrics import ScoringMetrics
 from govmon.adapters.score_store import (
-    Decoded,
     NewScore,
+    Replaced,
+    bump_revisions,
     lock_units,
     open_years,
     pending_scores,
     register_unit,
     registrations,
+    revisions,
     save_scores,
     scored_assessments,
     scores_published,
@@ -63,9 +65,10 @@ from govmon.rules import (
     year_of,
 )
 from govmon.settings import Settings
+from services.scoring.verdicts import Entry, VerdictCache, apply, by_unit
 
 CLOCK = "scoring"
-DECODED_CAPACITY = 200_000  # verdicts kept decoded (~1 KB each)
+CACHED_VERDICTS = 200_000  # verdicts kept between batches, all units (~1 KB each)
 _log = logging.getLogger("govmon.scoring")
 Publish = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]
 Pairs = set[tuple[str, int]]
@@ -89,7 +92,7 @@ class ScoringEngine:
         self.law = law
         self.policy = AlertPolicy()
         self.catalogs: dict[int, Catalog | None] = {}
-        self.decoded: Decoded = {}  # verdicts already decoded, by item and version
+        self.cache = VerdictCache(CACHED_VERDICTS)
         self.lock = asyncio.Lock()
 
     def catalog(self, year: int) -> Catalog | None:
@@ -121,7 +124,8 @@ class ScoringEngine:
         times = [v.assessed_at for v in verdicts] + [instant(e.time) for e, _, _ in located]
         latest = max(times) if times else None
         async with self.lock:
-            await self.db.transact(lambda conn: self._apply(conn, verdicts, located, latest))
+            self.cache.put(await self.db.transact(
+                lambda conn: self._apply(conn, verdicts, located, latest)))
             await self._publish_pending()
         self.observe_lag(events)
 
@@ -129,7 +133,8 @@ class ScoringEngine:
         """Timer: year-end rules once the clock enters a new year, facts dated in the
         future coming into view (wall clock), and publishes a crash left pending."""
         async with self.lock:
-            await self.db.transact(lambda conn: self._apply(conn, [], [], None, tick=True))
+            self.cache.put(await self.db.transact(
+                lambda conn: self._apply(conn, [], [], None, tick=True)))
             await self._publish_pending()
 
     async def _clock(self, conn: asyncpg.Connection, latest: int | None) -> int:
@@ -142,10 +147,12 @@ class ScoringEngine:
 
     async def _apply(self, conn: asyncpg.Connection, verdicts: list[ItemAssessed],
                      located: list[Located], latest: int | None, *, tick: bool = False
-                     ) -> None:
+                     ) -> dict[str, Entry]:
+        """One batch (or tick) in one transaction; returns the units' verdicts to keep
+        once it has committed."""
         clock = await self._clock(conn, latest)
         if clock < 0:
-            return  # event time, and no event yet
+            return {}  # event time, and no event yet
         self.metrics.clock.set(clock / 1e6)
         rows: dict[tuple[str, str], ItemRow] = {}
         keys: list[tuple[str, str]] = []
@@ -158,6 +165,8 @@ class ScoringEngine:
             keys = list(rows)
         own = await self._judge_own(conn, rows, keys, clock)
         replaced = await store_assessments(conn, [*own, *verdicts])
+        changes = by_unit(replaced)
+        await bump_revisions(conn, changes)
         self.metrics.assessments.inc(len(replaced))
         self.metrics.stale.inc(len(verdicts) + len(own) - len(replaced))
         pairs: Pairs = set()
@@ -172,7 +181,7 @@ class ScoringEngine:
             pairs |= set(await unit_years(conn, sorted(registered)))
             pairs |= {(unit, year_of(clock)) for unit in registered}
         pairs |= set(await open_years(conn, year_of(clock)))
-        await self._rescore(conn, pairs, clock)
+        return await self._rescore(conn, pairs, clock, changes)
 
     async def _judge_own(self, conn: asyncpg.Connection, rows: dict[tuple[str, str], ItemRow],
                          keys: list[tuple[str, str]], clock: int) -> list[ItemAssessed]:
@@ -194,17 +203,16 @@ class ScoringEngine:
             await save_items(conn, [rows[key] for key in keys])
         return out
 
-    async def _rescore(self, conn: asyncpg.Connection, pairs: Pairs, clock: int) -> None:
+    async def _rescore(self, conn: asyncpg.Connection, pairs: Pairs, clock: int,
+                       changes: dict[str, list[Replaced]]) -> dict[str, Entry]:
         pairs = {(unit, year) for unit, year in pairs if self.catalog(year) is not None}
         if not pairs:
-            return
+            return {}
         units = sorted({unit for unit, _ in pairs})
         await lock_units(conn, units)
         infos = await registrations(conn, units)
-        verdicts = await scored_assessments(conn, units, sorted({y for _, y in pairs}),
-                                            self.decoded)
-        if len(self.decoded) > DECODED_CAPACITY:  # bounded memory: start afresh
-            self.decoded.clear()
+        staged = await self._verdicts(conn, units, changes)
+        verdicts = {unit: list(entry.verdicts.values()) for unit, entry in staged.items()}
         stored = await stored_digests(conn, pairs)
         changed: list[NewScore] = []
         for unit, year in sorted(pairs):
@@ -219,6 +227,30 @@ class ScoringEngine:
                 changed.append(NewScore(score, year, final, clock, version + 1, fingerprint))
         await save_scores(conn, changed)
         self.metrics.changes.inc(len(changed))
+        return staged
+
+    async def _verdicts(self, conn: asyncpg.Connection, units: list[str],
+                        changes: dict[str, list[Replaced]]) -> dict[str, Entry]:
+        """Every scored verdict of ``units``: kept ones brought up to date with this
+        batch where their revision allows, the others read (``verdicts.py``)."""
+        current = await revisions(conn, units)
+        staged: dict[str, Entry] = {}
+        stale: list[str] = []
+        for unit in units:
+            kept = self.cache.get(unit)
+            now = current.get(unit, 0)
+            mine = changes.get(unit, [])
+            if kept is not None and kept.revision + (1 if mine else 0) == now:
+                staged[unit] = Entry(now, apply(kept.verdicts, unit, mine) if mine
+                                     else kept.verdicts)
+            else:
+                stale.append(unit)
+        if stale:
+            read = await scored_assessments(conn, stale)
+            for unit in stale:
+                staged[unit] = Entry(current.get(unit, 0), read.get(unit, {}))
+        self.metrics.verdicts_read.inc(len(stale))
+        return staged
 
     async def _publish_pending(self) -> None:
         pending: list[ScoreChanged] = await self.db.transact(pending_scores)

@@ -1,0 +1,79 @@
+"""Each unit's scored verdicts, kept between batches (no I/O here).
+
+Scoring derives a unit's score from *all* its stored verdicts.  Reading them all from
+PostgreSQL for every touched unit on every batch made a batch cost grow with the year
+(a province unit has hundreds).  So the worker keeps them, tagged with the unit's
+revision in ``unit_revisions`` (bumped in the same transaction as any change to the
+unit's verdicts, by whichever worker).  A cached unit is used only if its revision plus
+this batch's own bump is the stored one: any other change means it is read again.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from govmon.adapters.score_store import Replaced
+from govmon.handlers.scoring import years_of
+from govmon.rules import ItemAssessment, ItemKey
+
+Verdicts = dict[ItemKey, ItemAssessment]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    revision: int
+    verdicts: Verdicts
+
+
+def by_unit(replaced: Iterable[Replaced]) -> dict[str, list[Replaced]]:
+    """This batch's replacements per unit whose set of scored verdicts they change
+    (an item moving between units changes both)."""
+    out: dict[str, list[Replaced]] = {}
+    for change in replaced:
+        units = set()
+        if change.old_unit is not None and change.old_years:
+            units.add(change.old_unit)
+        unit = change.new.assessment.unit_id
+        if unit is not None and years_of(change.new.assessment):
+            units.add(unit)
+        for name in units:
+            out.setdefault(name, []).append(change)
+    return out
+
+
+def apply(verdicts: Verdicts, unit: str, changes: Iterable[Replaced]) -> Verdicts:
+    """``verdicts`` of ``unit`` with this batch's ``changes`` of it (a new dict)."""
+    out = dict(verdicts)
+    for change in changes:
+        key = (change.new.kind, change.new.item_id)
+        new = change.new.assessment
+        if new.unit_id == unit and years_of(new):
+            out[key] = new
+        else:
+            out.pop(key, None)
+    return out
+
+
+class VerdictCache:
+    """Least recently used units first out, beyond ``capacity`` verdicts in all."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.size = 0
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
+
+    def get(self, unit: str) -> Entry | None:
+        return self._entries.get(unit)
+
+    def put(self, staged: dict[str, Entry]) -> None:
+        """After the transaction that read or derived ``staged`` committed."""
+        for unit, entry in staged.items():
+            old = self._entries.pop(unit, None)
+            self.size -= len(old.verdicts) if old is not None else 0
+            self._entries[unit] = entry
+            self.size += len(entry.verdicts)
+        while self.size > self.capacity and self._entries:
+            _, dropped = self._entries.popitem(last=False)
+            self.size -= len(dropped.verdicts)
