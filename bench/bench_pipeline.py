@@ -102,6 +102,12 @@ async def _recorded(url: str) -> dict[str, float]:
     return {r["unit_id"]: r["recorded_at"].timestamp() for r in rows}
 
 
+def _extra_env() -> dict[str, str]:
+    """GOVMON_BENCH_LOG_LEVEL=DEBUG: the services' batch timings in scratch logs."""
+    level = os.environ.get("GOVMON_BENCH_LOG_LEVEL")
+    return {"GOVMON_LOG_LEVEL": level} if level else {}
+
+
 def latency(stack: Stack, rate: int, seconds: int) -> None:
     from govmon.adapters.kafka_progress import wait_for_groups
     from govmon.contract.topics import PIPELINE
@@ -188,9 +194,3 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def _extra_env() -> dict[str, str]:
-    """GOVMON_BENCH_LOG_LEVEL=DEBUG: the services' batch timings in scratch logs."""
-    level = os.environ.get("GOVMON_BENCH_LOG_LEVEL")
-    return {"GOVMON_LOG_LEVEL": level} if level else {}

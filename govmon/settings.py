@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     # A batch is what the consumer has fetched, up to this many records: one database
     # transaction and one offset commit each.  Under load batches grow (throughput);
     # when idle each record goes at once (latency).
-    batch_size: int = 2000  # timeliness, scoring
+    batch_size: int = 5000  # timeliness, scoring
     ingest_batch_size: int = 5000
     batch_within: float = 0.1  # seconds a fetch waits when nothing is there
     fetch_min_bytes: int = 32 * 1024  # a fetch returns once this much is there ...
