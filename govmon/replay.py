@@ -15,9 +15,9 @@ redelivered), so no item can be called finished while reading.  Instead, like a 
 hash join, a file of at least ``PARTITION_MIN_BYTES`` is read in two passes:
 
 1. decode and validate each line (rejected lines are collected here, in file order, and
-   ``--as-of`` filters here), turn the event into its item's mark and append the mark
-   to one of K temporary bucket files chosen by a hash of the item id (MessagePack,
-   ``replay_partition``), K = file size / ``BUCKET_BYTES``;
+   ``--as-of`` filters here), turn the event into its item's mark (as a tuple, see
+   ``event_record``) and append it to one of K temporary bucket files chosen by a hash
+   of the item id (MessagePack, ``replay_partition``), K = file size / ``BUCKET_BYTES``;
 2. fold one bucket into a Ledger, assess its items, keep only what the result needs
    (the year's breaches, open clocks, notes and credits, and the units), drop the bucket.
 
@@ -60,7 +60,6 @@ from govmon.rules import (
     Mark,
     Rejected,
     evaluate,
-    event_mark,
     instant,
     load_calendar,
     load_catalog,
@@ -68,15 +67,18 @@ from govmon.rules import (
     render_chunks,
     year_start,
 )
+from govmon.rules.marks import Fields, event_record
 from govmon.rules.workdays import CalendarGapError
 
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024  # small files finish before a bar is worth drawing
 PARTITION_MIN_BYTES = 48 * 1024 * 1024  # ~150k events: below, one Ledger is small enough
-BUCKET_BYTES = 16 * 1024 * 1024  # input per bucket: ~25k items (~30 MB) in memory at once
-BUFFERED_MARKS = 32_768  # pass 1 holds at most this many marks (~13 MB), whatever K
+# Input per bucket: ~850 items (~1 MB of facts), small enough to stay in the CPU caches
+# while pass 2 folds and assesses them (see replay_partition).
+BUCKET_BYTES = 512 * 1024
+BUFFERED_MARKS = 32_768  # pass 1 holds at most this many marks (~5 MB encoded), whatever K
 _PROGRESS_EVERY = 16_384  # lines between progress updates (tqdm per line is costly)
 
-Sink = Callable[[str, str, Mark], object]  # (item kind, item id, mark): Ledger.fold, ...
+Sink = Callable[[str, str, Fields], object]  # (item kind, item id, mark fields)
 
 
 class Scan(msgspec.Struct):
@@ -88,15 +90,15 @@ class Scan(msgspec.Struct):
 
 def scan_file(stream: IO[bytes], sink: Sink, as_of: int | None,
               progress: object = None) -> Scan:
-    """Decode every line and hand each event's mark to ``sink``; bad lines are
-    returned, never raised.  Events after ``as_of`` (when given) are skipped.
+    """Decode every line and hand each event's record (``event_record``) to ``sink``;
+    bad lines are returned, never raised.  Events after ``as_of`` (when given) are skipped.
 
     ``progress`` is anything with ``update(bytes)`` (a tqdm bar), called every few
     thousand lines.
     """
     rejected: list[Rejected] = []
     update = getattr(progress, "update", None)
-    shared: dict[str, str] = {}  # interned sources and unit ids, see event_mark
+    shared: dict[str, str] = {}  # interned sources and unit ids, see event_record
     latest = -1
     done = 0
     for number, line in enumerate(stream, 1):
@@ -105,12 +107,12 @@ def scan_file(stream: IO[bytes], sink: Sink, as_of: int | None,
             if line.strip():  # blank lines (e.g. a trailing newline) are not events
                 rejected.append(Rejected(number, event.reason))
             continue
-        kind, item_id, mark = event_mark(event, shared)
-        at = mark.at
+        kind, item_id, fields = event_record(event, shared)
+        at = fields[0]
         if as_of is None or at <= as_of:
             if at > latest:
                 latest = at
-            sink(kind, item_id, mark)
+            sink(kind, item_id, fields)
         if update is not None and number % _PROGRESS_EVERY == 0:
             position = stream.tell()
             update(position - done)
@@ -123,7 +125,16 @@ def scan_file(stream: IO[bytes], sink: Sink, as_of: int | None,
 def fold_file(stream: IO[bytes], ledger: Ledger, as_of: int | None,
               progress: object = None) -> list[Rejected]:
     """The one-pass, in-memory replay: every line folded into ``ledger``."""
-    return scan_file(stream, ledger.fold, as_of, progress).rejected
+    return scan_file(stream, ledger_sink(ledger), as_of, progress).rejected
+
+
+def ledger_sink(ledger: Ledger) -> Sink:
+    fold = ledger.fold
+
+    def sink(kind: str, item_id: str, fields: Fields) -> None:
+        fold(kind, item_id, Mark(*fields))
+
+    return sink
 
 
 def main(file: Path, year: int, as_of: datetime | None, progress: bool) -> int:
@@ -155,7 +166,7 @@ def main(file: Path, year: int, as_of: datetime | None, progress: bool) -> int:
             if size >= PARTITION_MIN_BYTES:  # removed with its files, whatever happens
                 scratch = cleanup.enter_context(
                     tempfile.TemporaryDirectory(prefix="govmon-replay-"))
-                buckets = buckets_for(Path(scratch), size)
+                buckets = cleanup.enter_context(buckets_for(Path(scratch), size))
             return _run(stream, file, buckets, bar, catalog, year, as_of_us)
     except OSError as exc:  # e.g. no temporary directory to write buckets in
         print(f"govmon replay: cannot write temporary files in {exc.filename or '?'}: "
@@ -177,7 +188,8 @@ def _run(stream: IO[bytes], file: Path, buckets: ItemBuckets | None, bar: object
          catalog: Catalog, year: int, as_of: int | None) -> int:
     ledger = Ledger()
     try:
-        scan = scan_file(stream, ledger.fold if buckets is None else buckets.adder(), as_of, bar)
+        sink = ledger_sink(ledger) if buckets is None else buckets.adder()
+        scan = scan_file(stream, sink, as_of, bar)
     except OSError as exc:  # reading the file, or writing a bucket (disk full)
         where = exc.filename or file
         what = "error reading" if str(where) == str(file) else "cannot write temporary file"
