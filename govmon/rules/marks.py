@@ -42,13 +42,7 @@ from govmon.rules.facts import (
     ItemKey,
     Mark,
 )
-from govmon.rules.instants import (
-    _EPOCH_ORDINAL,
-    US_PER_SECOND,
-    _offset_cache,
-    _offset_us,
-    instant,
-)
+from govmon.rules.instants import US_PER_SECOND, instant, midnights, remember_midnight
 
 # A mark's fields in ``Mark`` order: (at, what, event_id, source, unit_id, arg, text,
 # names, points), possibly cut after any field whose default follows.
@@ -63,13 +57,10 @@ _Shared = dict[str, str]
 _Handler = Callable[[Any, int, str, _Shared], Record]
 
 
-def _unit(unit_id: str, shared: _Shared) -> str:
-    return shared.get(unit_id) or shared.setdefault(unit_id, unit_id)
-
-
 def _received(e: ev.ApplicationReceived, at: int, src: str, shared: _Shared) -> Record:
     d = e.data
-    return CASE, d.case_id, (at, RECEIVED, e.id, src, _unit(d.unit_id, shared),
+    unit = shared.get(d.unit_id) or shared.setdefault(d.unit_id, d.unit_id)
+    return CASE, d.case_id, (at, RECEIVED, e.id, src, unit,
                              d.limit_days or 0, d.kind)
 
 
@@ -85,13 +76,15 @@ def _case_step(what: str) -> _Handler:
 
 def _disputed(e: ev.ApplicationDisputed, at: int, src: str, shared: _Shared) -> Record:
     d = e.data
-    return DISPUTE, d.dispute_id, (at, DISPUTED, e.id, src, _unit(d.unit_id, shared),
+    unit = shared.get(d.unit_id) or shared.setdefault(d.unit_id, d.unit_id)
+    return DISPUTE, d.dispute_id, (at, DISPUTED, e.id, src, unit,
                                    int(d.liable), d.case_id)
 
 
 def _detected(e: ev.OpinionDetected, at: int, src: str, shared: _Shared) -> Record:
     d = e.data
-    return INCIDENT, d.incident_id, (at, DETECTED, e.id, src, _unit(d.unit_id, shared),
+    unit = shared.get(d.unit_id) or shared.setdefault(d.unit_id, d.unit_id)
+    return INCIDENT, d.incident_id, (at, DETECTED, e.id, src, unit,
                                      0, d.level)
 
 
@@ -102,7 +95,8 @@ def _responded(e: ev.OpinionResponded, at: int, src: str, shared: _Shared) -> Re
 
 def _issued(e: ev.PolicyIssued, at: int, src: str, shared: _Shared) -> Record:
     d = e.data
-    return POLICY, d.policy_id, (at, ISSUED, e.id, src, _unit(d.unit_id, shared))
+    unit = shared.get(d.unit_id) or shared.setdefault(d.unit_id, d.unit_id)
+    return POLICY, d.policy_id, (at, ISSUED, e.id, src, unit)
 
 
 def _interpreted(e: ev.PolicyInterpreted, at: int, src: str, shared: _Shared) -> Record:
@@ -112,7 +106,8 @@ def _interpreted(e: ev.PolicyInterpreted, at: int, src: str, shared: _Shared) ->
 
 def _assigned(e: ev.DatashareAssigned, at: int, src: str, shared: _Shared) -> Record:
     d = e.data
-    return TASK, d.task_id, (at, ASSIGNED, e.id, src, _unit(d.unit_id, shared),
+    unit = shared.get(d.unit_id) or shared.setdefault(d.unit_id, d.unit_id)
+    return TASK, d.task_id, (at, ASSIGNED, e.id, src, unit,
                              instant(d.due), None, tuple(d.datasets))
 
 
@@ -123,19 +118,22 @@ def _delivered(e: ev.DatashareDelivered, at: int, src: str, shared: _Shared) -> 
 
 def _submitted(e: ev.ReportSubmitted, at: int, src: str, shared: _Shared) -> Record:
     d = e.data
-    return REPORT, d.report_id, (at, SUBMITTED, e.id, src, _unit(d.unit_id, shared))
+    unit = shared.get(d.unit_id) or shared.setdefault(d.unit_id, d.unit_id)
+    return REPORT, d.report_id, (at, SUBMITTED, e.id, src, unit)
 
 
 def _found(e: ev.InspectionFindingRecorded, at: int, src: str, shared: _Shared) -> Record:
     d = e.data
+    unit = shared.get(d.unit_id) or shared.setdefault(d.unit_id, d.unit_id)
     # The note is free text for humans; scoring needs only indicator and points.
-    return FINDING, d.finding_id, (at, FOUND, e.id, src, _unit(d.unit_id, shared), 0,
+    return FINDING, d.finding_id, (at, FOUND, e.id, src, unit, 0,
                                    d.indicator, (), d.points)
 
 
 def _registered(e: ev.UnitRegistered, at: int, src: str, shared: _Shared) -> Record:
     d = e.data
-    return UNIT, d.unit_id, (at, REGISTERED, e.id, src, _unit(d.unit_id, shared), 0,
+    unit = shared.get(d.unit_id) or shared.setdefault(d.unit_id, d.unit_id)
+    return UNIT, d.unit_id, (at, REGISTERED, e.id, src, unit, 0,
                              d.category, (d.name,))
 
 
@@ -174,13 +172,15 @@ def event_record(event: ev.GovEvent, shared: dict[str, str]) -> Record:
     """
     source = event.source
     source = shared.get(source) or shared.setdefault(source, source)
-    # `instant(event.time)`, inlined: the call alone is a tenth of the fold's time.
+    # `instant(event.time)` from the memo of its day's midnight (see instants).
     moment = event.time
-    cached = _offset_cache.get(id(moment.tzinfo))
-    offset = cached[1] if cached is not None else _offset_us(moment)
-    at = (((moment.toordinal() - _EPOCH_ORDINAL) * 86_400 + moment.hour * 3600
-           + moment.minute * 60 + moment.second) * US_PER_SECOND
-          + moment.microsecond - offset)
+    days = midnights.get(id(moment.tzinfo))
+    midnight = days.get(moment.toordinal()) if days is not None else None
+    if midnight is None:
+        at = remember_midnight(moment)
+    else:
+        at = midnight + ((moment.hour * 3600 + moment.minute * 60 + moment.second)
+                         * US_PER_SECOND + moment.microsecond)
     return _HANDLERS[type(event)](event, at, source, shared)
 
 
