@@ -45,7 +45,7 @@ from contextlib import ExitStack
 from datetime import datetime
 from itertools import chain
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import msgspec
 
@@ -107,6 +107,7 @@ def scan_file(stream: IO[bytes], sink: Sink, as_of: int | None,
     # The hot loop: try_decode's fast path unrolled (see codec), names bound locally.
     decode, errors, checked = codec.decode_unchecked, codec.DECODE_ERRORS, codec.CROSS_CHECKED
     max_bytes, record = codec.DEFAULT_MAX_BYTES, event_record
+    event: Any  # a GovEvent once past the refusal test below (None: refused)
     for line in stream:
         number += 1
         try:
