@@ -69,7 +69,7 @@ from govmon.rules import (
     render_chunks,
     year_start,
 )
-from govmon.rules.marks import Fields, event_record
+from govmon.rules.marks import Record, event_record
 from govmon.rules.workdays import CalendarGapError
 
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024  # small files finish before a bar is worth drawing
@@ -80,7 +80,10 @@ BUCKET_BYTES = 512 * 1024
 BUFFERED_MARKS = 32_768  # pass 1 holds at most this many marks (~5 MB encoded), whatever K
 _PROGRESS_EVERY = 16_384  # lines between progress updates (tqdm per line is costly)
 
-Sink = Callable[[str, str, Fields], object]  # (item kind, item id, mark fields)
+# Takes a batch of (item kind, item id, mark fields) records, not one record per call:
+# a call per event costs more than the routing itself.
+Sink = Callable[[list[Record]], object]
+_SINK_BATCH = 4096
 
 
 class Scan(msgspec.Struct):
@@ -92,8 +95,9 @@ class Scan(msgspec.Struct):
 
 def scan_file(stream: IO[bytes], sink: Sink, as_of: int | None,
               progress: object = None) -> Scan:
-    """Decode every line and hand each event's record (``event_record``) to ``sink``;
-    bad lines are returned, never raised.  Events after ``as_of`` (when given) are skipped.
+    """Decode every line and hand each event's record (``event_record``) to ``sink``,
+    in batches, in file order; bad lines are returned, never raised.  Events after
+    ``as_of`` (when given) are skipped.
 
     ``progress`` is anything with ``update(bytes)`` (a tqdm bar), called every few
     thousand lines.
@@ -107,6 +111,8 @@ def scan_file(stream: IO[bytes], sink: Sink, as_of: int | None,
     # The hot loop: try_decode's fast path unrolled (see codec), names bound locally.
     decode, errors, checked = codec.decode_unchecked, codec.DECODE_ERRORS, codec.CROSS_CHECKED
     max_bytes, record = codec.DEFAULT_MAX_BYTES, event_record
+    batch: list[Record] = []
+    keep = batch.append
     event: Any  # a GovEvent once past the refusal test below (None: refused)
     for line in stream:
         number += 1
@@ -120,16 +126,20 @@ def scan_file(stream: IO[bytes], sink: Sink, as_of: int | None,
                 if line.strip():  # blank lines (e.g. a trailing newline) are not events
                     rejected.append(Rejected(number, refused))
                 continue
-        kind, item_id, fields = record(event, shared)
-        at = fields[0]
+        routed = record(event, shared)
+        at = routed[2][0]
         if as_of is None or at <= as_of:
             if at > latest:
                 latest = at
-            sink(kind, item_id, fields)
+            keep(routed)
+            if len(batch) >= _SINK_BATCH:
+                sink(batch)
+                batch.clear()
         if update is not None and number % _PROGRESS_EVERY == 0:
             position = stream.tell()
             update(position - done)
             done = position
+    sink(batch)
     if update is not None:
         update(stream.tell() - done)
     return Scan(rejected, latest if latest >= 0 else None)
@@ -158,8 +168,9 @@ def fold_file(stream: IO[bytes], ledger: Ledger, as_of: int | None,
 def ledger_sink(ledger: Ledger) -> Sink:
     fold = ledger.fold
 
-    def sink(kind: str, item_id: str, fields: Fields) -> None:
-        fold(kind, item_id, Mark(*fields))
+    def sink(records: list[Record]) -> None:
+        for kind, item_id, fields in records:
+            fold(kind, item_id, Mark(*fields))
 
     return sink
 

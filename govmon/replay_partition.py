@@ -29,7 +29,7 @@ from types import TracebackType
 import msgspec
 
 from govmon.rules import Ledger, Mark
-from govmon.rules.marks import Fields
+from govmon.rules.marks import Record
 
 _ENCODE_INTO = msgspec.msgpack.Encoder().encode_into
 _DECODE = msgspec.msgpack.Decoder(list[tuple[str, str, Mark]]).decode
@@ -66,21 +66,20 @@ class ItemBuckets:
     def close(self) -> None:
         self._out.close()
 
-    def adder(self) -> Callable[[str, str, Fields], None]:
-        """``add(kind, item_id, fields)``: route one record to its item's bucket.
-
-        A closure over locals rather than a method: it runs once per event.
-        """
+    def adder(self) -> Callable[[list[Record]], None]:
+        """``add(records)``: route each ``(kind, item id, mark fields)`` to its item's
+        bucket (a batch per call: a call per event would cost more than the routing)."""
         pending, queued, count, batch = self._pending, self._queued, self._count, self._batch
         write, encode_into = self._write, _ENCODE_INTO
 
-        def add(kind: str, item_id: str, fields: Fields) -> None:
-            # hash() of a str is salted per process: fine, buckets live for one run only.
-            index = hash(item_id) % count
-            encode_into((kind, item_id, fields), pending[index], -1)  # -1: append
-            queued[index] += 1
-            if queued[index] >= batch:
-                write(index)
+        def add(records: list[Record]) -> None:
+            for record in records:
+                # hash() of a str is salted per process: fine, buckets live for one run.
+                index = hash(record[1]) % count
+                encode_into(record, pending[index], -1)  # -1: append
+                queued[index] += 1
+                if queued[index] >= batch:
+                    write(index)
 
         return add
 
