@@ -6,8 +6,8 @@ disagree on format, order or rounding.  Times are RFC 3339 in +08:00.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import msgspec
 
@@ -63,38 +63,25 @@ def render_result(result: YearResult) -> dict[str, Any]:
 
 
 _encode = msgspec.json.Encoder().encode
-T = TypeVar("T")
 
 
 def render_chunks(result: YearResult) -> Iterator[bytes]:
     """``msgspec.json.encode(render_result(result))`` in pieces, byte for byte.
 
-    A few hundred units or flags are rendered at a time, so a year's output (tens of MB)
-    is never held as a tree of dicts plus one bytes object: `govmon replay` writes the
-    pieces.  A piece is the encoded list without its brackets: msgspec writes no spaces.
+    One unit or flag is rendered at a time, so a year's output (tens of MB) is never
+    held as a tree of dicts plus one bytes object: `govmon replay` writes the pieces.
     """
     yield (b'{"year":' + _encode(result.year) + b',"as_of":' + _encode(rfc3339(result.as_of))
            + b',"catalog":' + _encode(result.catalog) + b',"units":[')
-    yield from _pieces([_unit(score) for score in batch]
-                       for batch in _batches(sorted(result.units, key=lambda u: u.unit_id)))
+    separator = b""
+    for score in sorted(result.units, key=lambda u: u.unit_id):
+        yield separator + _encode(_unit(score))
+        separator = b","
     yield b'],"flags":['
-    yield from _pieces([_flag(flag) for flag in batch]
-                       for batch in _batches(sorted(result.flags, key=flag_order)))
+    separator = b""
+    for flag in sorted(result.flags, key=flag_order):
+        yield separator + _encode(_flag(flag))
+        separator = b","
     rejected = [{"line": r.line, "reason": r.reason}
                 for r in sorted(result.rejected, key=lambda r: (r.line, r.reason))]
     yield b'],"rejected":' + _encode(rejected) + b"}"
-
-
-_BATCH = 512  # units or flags per piece: one encode call each, still a small piece
-
-
-def _batches(values: list[T]) -> Iterator[list[T]]:
-    for start in range(0, len(values), _BATCH):
-        yield values[start:start + _BATCH]
-
-
-def _pieces(batches: Iterable[list[dict[str, Any]]]) -> Iterator[bytes]:
-    separator = b""
-    for batch in batches:
-        yield separator + _encode(batch)[1:-1]
-        separator = b","
