@@ -63,13 +63,15 @@ from govmon.rules import (
     Rejected,
     evaluate,
     instant,
+    instants,
     load_calendar,
     load_catalog,
     load_law,
+    marks,
     render_chunks,
     year_start,
 )
-from govmon.rules.marks import Record, event_record
+from govmon.rules.marks import Record
 from govmon.rules.workdays import CalendarGapError
 
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024  # small files finish before a bar is worth drawing
@@ -110,7 +112,8 @@ def scan_file(stream: IO[bytes], sink: Sink, as_of: int | None,
     number = 0
     # The hot loop: try_decode's fast path unrolled (see codec), names bound locally.
     decode, errors, checked = codec.decode_unchecked, codec.DECODE_ERRORS, codec.CROSS_CHECKED
-    max_bytes, record = codec.DEFAULT_MAX_BYTES, event_record
+    max_bytes, handlers = codec.DEFAULT_MAX_BYTES, marks.HANDLERS
+    midnights, remember_midnight = instants.midnights, instants.remember_midnight
     batch: list[Record] = []
     keep = batch.append
     event: Any  # a GovEvent once past the refusal test below (None: refused)
@@ -126,8 +129,17 @@ def scan_file(stream: IO[bytes], sink: Sink, as_of: int | None,
                 if line.strip():  # blank lines (e.g. a trailing newline) are not events
                     rejected.append(Rejected(number, refused))
                 continue
-        routed = record(event, shared)
-        at = routed[2][0]
+        # `event_record(event, shared)`, inlined (two calls per event saved); sources
+        # are not interned here: records are encoded or folded right away.
+        moment = event.time
+        days = midnights.get(id(moment.tzinfo))
+        midnight = days.get(moment.toordinal()) if days is not None else None
+        if midnight is None:
+            at = remember_midnight(moment)
+        else:
+            at = midnight + ((moment.hour * 3600 + moment.minute * 60 + moment.second)
+                             * 1_000_000 + moment.microsecond)
+        routed = handlers[type(event)](event, at, event.source, shared)
         if as_of is None or at <= as_of:
             if at > latest:
                 latest = at

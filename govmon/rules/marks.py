@@ -137,7 +137,7 @@ def _registered(e: ev.UnitRegistered, at: int, src: str, shared: _Shared) -> Rec
                              d.category, (d.name,))
 
 
-_HANDLERS: dict[type, _Handler] = {
+HANDLERS: dict[type, _Handler] = {
     ev.ApplicationReceived: _received,
     ev.ApplicationExtended: _extended,
     ev.ApplicationSuspended: _case_step(SUSPENDED),
@@ -160,7 +160,7 @@ _HANDLERS: dict[type, _Handler] = {
 
 def item_key(event: ev.GovEvent) -> ItemKey:
     """The item an event belongs to (without folding it)."""
-    kind, item_id, _ = _HANDLERS[type(event)](event, 0, "", {})
+    kind, item_id, _ = HANDLERS[type(event)](event, 0, "", {})
     return (kind, item_id)
 
 
@@ -181,7 +181,7 @@ def event_record(event: ev.GovEvent, shared: dict[str, str]) -> Record:
     else:
         at = midnight + ((moment.hour * 3600 + moment.minute * 60 + moment.second)
                          * US_PER_SECOND + moment.microsecond)
-    return _HANDLERS[type(event)](event, at, source, shared)
+    return HANDLERS[type(event)](event, at, source, shared)
 
 
 def event_mark(event: ev.GovEvent, shared: dict[str, str]) -> tuple[str, str, Mark]:
