@@ -16,21 +16,23 @@ hash join, a file of at least ``PARTITION_MIN_BYTES`` is read in two passes:
 
 1. decode and validate each line (rejected lines are collected here, in file order, and
    ``--as-of`` filters here), turn the event into its item's mark (as a tuple, see
-   ``event_record``) and append it to one of K temporary bucket files chosen by a hash
-   of the item id (MessagePack, ``replay_partition``), K = file size / ``BUCKET_BYTES``;
+   ``event_record``) and append it to one of K buckets chosen by a hash of the item id
+   (MessagePack, spilled to one temporary file, ``replay_partition``),
+   K = file size / ``BUCKET_BYTES``;
 2. fold one bucket into a Ledger, assess its items, keep only what the result needs
    (the year's breaches, open clocks, notes and credits, and the units), drop the bucket.
 
 Every mark of an item is in the same bucket, and items are judged independently, so the
 result is the one a single Ledger gives, for any file order.  Peak memory is then the
-largest bucket (about ``BUCKET_BYTES`` of input, ~25k items, whatever the file size and
-order), pass 1's buffers (``BUFFERED_MARKS`` in all) and what the result itself must
-list (the year's breaches and flags, a few hundred bytes each; the JSON is written in
-pieces, ``render_chunks``) - instead of ~1 KB for every item of the year.  On the
-benchmark year (1M events, 488k items) that is ~95 MB instead of ~500 MB, and a quarter
-of that year peaks at ~67 MB: what remains grows with breaches, not with items.  The
-price is one MessagePack encode and decode per event (~1 us).  Smaller files skip the
-disk and fold into one Ledger directly; both paths share the decode and the fold
+largest bucket (about ``BUCKET_BYTES`` of input, ~1k items, whatever the file size and
+order), pass 1's buffers (``BUFFERED_MARKS`` encoded records in all) and what the result
+itself must list (the year's breaches and flags, a few hundred bytes each; the JSON is
+written in pieces, ``render_chunks``) - instead of ~1 KB for every item of the year.
+What remains grows with breaches, not with items (figures: ``bench/bench_replay.py``).
+Buckets are that small for speed, not memory: a bucket's facts stay in the CPU caches
+while they are folded and assessed.  The price of the two passes is one MessagePack
+encode and decode per event (~1 us).  Smaller files skip the disk and fold into one
+Ledger directly; both paths share the decode and the records
 (``test_replay_paths`` compares them on shuffled, redelivered files).
 """
 
