@@ -90,8 +90,8 @@ def _child_phases(file: Path, year: int) -> dict[str, Any]:
             buckets = replay.buckets_for(Path(scratch), size)
         started = time.process_time()
         with file.open("rb") as stream:
-            scan = replay.scan_file(stream, ledger.fold if buckets is None else buckets.adder(),
-                                    None)
+            sink = replay.ledger_sink(ledger) if buckets is None else buckets.adder()
+            scan = replay.scan_file(stream, sink, None)
         marks["decode+route" if buckets else "decode+fold"] = time.process_time() - started
         as_of = max(year_start(year + 1), scan.latest or 0)
         items: Any = ledger

@@ -15,22 +15,24 @@ redelivered), so no item can be called finished while reading.  Instead, like a 
 hash join, a file of at least ``PARTITION_MIN_BYTES`` is read in two passes:
 
 1. decode and validate each line (rejected lines are collected here, in file order, and
-   ``--as-of`` filters here), turn the event into its item's mark and append the mark
-   to one of K temporary bucket files chosen by a hash of the item id (MessagePack,
-   ``replay_partition``), K = file size / ``BUCKET_BYTES``;
+   ``--as-of`` filters here), turn the event into its item's mark (as a tuple, see
+   ``event_record``) and append it to one of K buckets chosen by a hash of the item id
+   (MessagePack, spilled to one temporary file, ``replay_partition``),
+   K = file size / ``BUCKET_BYTES``;
 2. fold one bucket into a Ledger, assess its items, keep only what the result needs
    (the year's breaches, open clocks, notes and credits, and the units), drop the bucket.
 
 Every mark of an item is in the same bucket, and items are judged independently, so the
 result is the one a single Ledger gives, for any file order.  Peak memory is then the
-largest bucket (about ``BUCKET_BYTES`` of input, ~25k items, whatever the file size and
-order), pass 1's buffers (``BUFFERED_MARKS`` in all) and what the result itself must
-list (the year's breaches and flags, a few hundred bytes each; the JSON is written in
-pieces, ``render_chunks``) - instead of ~1 KB for every item of the year.  On the
-benchmark year (1M events, 488k items) that is ~95 MB instead of ~500 MB, and a quarter
-of that year peaks at ~67 MB: what remains grows with breaches, not with items.  The
-price is one MessagePack encode and decode per event (~1 us).  Smaller files skip the
-disk and fold into one Ledger directly; both paths share the decode and the fold
+largest bucket (about ``BUCKET_BYTES`` of input, ~1k items, whatever the file size and
+order), pass 1's buffers (``BUFFERED_MARKS`` encoded records in all) and what the result
+itself must list (the year's breaches and flags, a few hundred bytes each; the JSON is
+written in pieces, ``render_chunks``) - instead of ~1 KB for every item of the year.
+What remains grows with breaches, not with items (figures: ``bench/bench_replay.py``).
+Buckets are that small for speed, not memory: a bucket's facts stay in the CPU caches
+while they are folded and assessed.  The price of the two passes is one MessagePack
+encode and decode per event (~1 us).  Smaller files skip the disk and fold into one
+Ledger directly; both paths share the decode and the records
 (``test_replay_paths`` compares them on shuffled, redelivered files).
 """
 
@@ -45,11 +47,13 @@ from contextlib import ExitStack
 from datetime import datetime
 from itertools import chain
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import msgspec
 
+from govmon.contract import codec
 from govmon.contract.codec import InvalidEvent, try_decode
+from govmon.contract.events import GovEvent
 from govmon.replay_partition import ItemBuckets
 from govmon.rules import (
     Catalog,
@@ -60,23 +64,30 @@ from govmon.rules import (
     Mark,
     Rejected,
     evaluate,
-    event_mark,
     instant,
+    instants,
     load_calendar,
     load_catalog,
     load_law,
+    marks,
     render_chunks,
     year_start,
 )
+from govmon.rules.marks import Record
 from govmon.rules.workdays import CalendarGapError
 
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024  # small files finish before a bar is worth drawing
 PARTITION_MIN_BYTES = 48 * 1024 * 1024  # ~150k events: below, one Ledger is small enough
-BUCKET_BYTES = 16 * 1024 * 1024  # input per bucket: ~25k items (~30 MB) in memory at once
-BUFFERED_MARKS = 32_768  # pass 1 holds at most this many marks (~13 MB), whatever K
+# Input per bucket: ~850 items (~1 MB of facts), small enough to stay in the CPU caches
+# while pass 2 folds and assesses them (see replay_partition).
+BUCKET_BYTES = 512 * 1024
+BUFFERED_MARKS = 32_768  # pass 1 holds at most this many marks (~5 MB encoded), whatever K
 _PROGRESS_EVERY = 16_384  # lines between progress updates (tqdm per line is costly)
 
-Sink = Callable[[str, str, Mark], object]  # (item kind, item id, mark): Ledger.fold, ...
+# Takes a batch of (item kind, item id, mark fields) records, not one record per call:
+# a call per event costs more than the routing itself.
+Sink = Callable[[list[Record]], object]
+_SINK_BATCH = 4096
 
 
 class Scan(msgspec.Struct):
@@ -88,42 +99,94 @@ class Scan(msgspec.Struct):
 
 def scan_file(stream: IO[bytes], sink: Sink, as_of: int | None,
               progress: object = None) -> Scan:
-    """Decode every line and hand each event's mark to ``sink``; bad lines are
-    returned, never raised.  Events after ``as_of`` (when given) are skipped.
+    """Decode every line and hand each event's record (``event_record``) to ``sink``,
+    in batches, in file order; bad lines are returned, never raised.  Events after
+    ``as_of`` (when given) are skipped.
 
     ``progress`` is anything with ``update(bytes)`` (a tqdm bar), called every few
     thousand lines.
     """
     rejected: list[Rejected] = []
     update = getattr(progress, "update", None)
-    shared: dict[str, str] = {}  # interned sources and unit ids, see event_mark
+    shared: dict[str, str] = {}  # interned sources and unit ids, see event_record
     latest = -1
     done = 0
-    for number, line in enumerate(stream, 1):
-        event = try_decode(line)
-        if isinstance(event, InvalidEvent):
-            if line.strip():  # blank lines (e.g. a trailing newline) are not events
-                rejected.append(Rejected(number, event.reason))
-            continue
-        kind, item_id, mark = event_mark(event, shared)
-        at = mark.at
+    number = 0
+    # The hot loop: try_decode's fast path unrolled (see codec), names bound locally.
+    decode, errors, checked = codec.decode_unchecked, codec.DECODE_ERRORS, codec.CROSS_CHECKED
+    max_bytes, handlers = codec.DEFAULT_MAX_BYTES, marks.HANDLERS
+    midnights, remember_midnight = instants.midnights, instants.remember_midnight
+    batch: list[Record] = []
+    keep = batch.append
+    event: Any  # a GovEvent once past the refusal test below (None: refused)
+    for line in stream:
+        number += 1
+        try:
+            event = decode(line) if len(line) <= max_bytes else None
+        except errors:
+            event = None
+        if event is None or type(event) in checked:
+            refused = _refusal(line, event)
+            if refused is not None:
+                if line.strip():  # blank lines (e.g. a trailing newline) are not events
+                    rejected.append(Rejected(number, refused))
+                continue
+        # `event_record(event, shared)`, inlined (two calls per event saved); sources
+        # are not interned here: records are encoded or folded right away.
+        moment = event.time
+        days = midnights.get(id(moment.tzinfo))
+        midnight = days.get(moment.toordinal()) if days is not None else None
+        if midnight is None:
+            at = remember_midnight(moment)
+        else:
+            at = midnight + ((moment.hour * 3600 + moment.minute * 60 + moment.second)
+                             * 1_000_000 + moment.microsecond)
+        routed = handlers[type(event)](event, at, event.source, shared)
         if as_of is None or at <= as_of:
             if at > latest:
                 latest = at
-            sink(kind, item_id, mark)
+            keep(routed)
+            if len(batch) >= _SINK_BATCH:
+                sink(batch)
+                batch.clear()
         if update is not None and number % _PROGRESS_EVERY == 0:
             position = stream.tell()
             update(position - done)
             done = position
+    sink(batch)
     if update is not None:
         update(stream.tell() - done)
     return Scan(rejected, latest if latest >= 0 else None)
 
 
+def _refusal(line: bytes, event: GovEvent | None) -> str | None:
+    """Why a line is refused (None: ``event`` is fine): the slow path of the loop above."""
+    if event is not None:
+        try:
+            codec.cross_check(event)
+        except InvalidEvent as exc:
+            return exc.reason
+        return None
+    refused = try_decode(line)
+    # The fast decode said no; `try_decode` must agree and say why.
+    assert isinstance(refused, InvalidEvent)
+    return refused.reason
+
+
 def fold_file(stream: IO[bytes], ledger: Ledger, as_of: int | None,
               progress: object = None) -> list[Rejected]:
     """The one-pass, in-memory replay: every line folded into ``ledger``."""
-    return scan_file(stream, ledger.fold, as_of, progress).rejected
+    return scan_file(stream, ledger_sink(ledger), as_of, progress).rejected
+
+
+def ledger_sink(ledger: Ledger) -> Sink:
+    fold = ledger.fold
+
+    def sink(records: list[Record]) -> None:
+        for kind, item_id, fields in records:
+            fold(kind, item_id, Mark(*fields))
+
+    return sink
 
 
 def main(file: Path, year: int, as_of: datetime | None, progress: bool) -> int:
@@ -155,7 +218,7 @@ def main(file: Path, year: int, as_of: datetime | None, progress: bool) -> int:
             if size >= PARTITION_MIN_BYTES:  # removed with its files, whatever happens
                 scratch = cleanup.enter_context(
                     tempfile.TemporaryDirectory(prefix="govmon-replay-"))
-                buckets = buckets_for(Path(scratch), size)
+                buckets = cleanup.enter_context(buckets_for(Path(scratch), size))
             return _run(stream, file, buckets, bar, catalog, year, as_of_us)
     except OSError as exc:  # e.g. no temporary directory to write buckets in
         print(f"govmon replay: cannot write temporary files in {exc.filename or '?'}: "
@@ -177,7 +240,8 @@ def _run(stream: IO[bytes], file: Path, buckets: ItemBuckets | None, bar: object
          catalog: Catalog, year: int, as_of: int | None) -> int:
     ledger = Ledger()
     try:
-        scan = scan_file(stream, ledger.fold if buckets is None else buckets.adder(), as_of, bar)
+        sink = ledger_sink(ledger) if buckets is None else buckets.adder()
+        scan = scan_file(stream, sink, as_of, bar)
     except OSError as exc:  # reading the file, or writing a bucket (disk full)
         where = exc.filename or file
         what = "error reading" if str(where) == str(file) else "cannot write temporary file"

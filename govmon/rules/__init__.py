@@ -26,7 +26,9 @@ Folding events into facts - idempotent per CloudEvents source+id, order-insensit
     ledger = Ledger(items: Iterable[ItemFacts] = ())   # e.g. restored from storage
     ledger.apply(event: GovEvent) -> ItemKey | None    # changed item; None = redelivery
     event_mark(event, shared: dict) -> (kind, item id, Mark)  # apply = event_mark + fold
+    event_record(event, shared) -> (kind, item id, fields)  # Mark(*fields): for buckets
     ledger.fold(kind, item_id, mark) -> ItemKey | None  # e.g. marks routed to buckets
+    ledger.fold_all(records: Iterable[(kind, item id, Mark)])  # the same, for a batch
     ledger.get(key) -> ItemFacts | None;  ledger.put(facts);  iter(ledger);  ledger.latest
     item_key(event) -> ItemKey                          # which item, without folding
     to_builtins(facts) -> dict;  from_builtins(obj) -> ItemFacts   # JSON-able, for jsonb
@@ -103,7 +105,7 @@ from govmon.rules.facts import (
 )
 from govmon.rules.instants import day_of, instant, rfc3339, to_datetime, year_of, year_start
 from govmon.rules.law import Law, load_law
-from govmon.rules.ledger import Ledger, event_mark, item_key
+from govmon.rules.ledger import Ledger, event_mark, event_record, item_key
 from govmon.rules.render import render_chunks, render_result
 from govmon.rules.scoring import Deduction, UnitInfo, UnitScore, score_unit
 from govmon.rules.verdicts import (
@@ -151,6 +153,7 @@ __all__ = [
     "day_of",
     "evaluate",
     "event_mark",
+    "event_record",
     "facts_from_json",
     "facts_to_json",
     "from_builtins",

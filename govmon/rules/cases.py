@@ -17,7 +17,7 @@ from govmon.rules.facts import (
     ItemFacts,
     Mark,
 )
-from govmon.rules.instants import day_end, day_of, year_of, year_start
+from govmon.rules.instants import _OFFSET_US, US_PER_DAY, day_end, day_of, year_of, year_start
 from govmon.rules.items import orphan, visible
 from govmon.rules.law import Law
 from govmon.rules.verdicts import Breach, Clock, ItemAssessment, Note, earliest
@@ -116,7 +116,7 @@ def _simple_case(facts: ItemFacts, created: Mark, outcome: Mark | None,
                  calendar: WorkCalendar, law: Law, as_of: int) -> ItemAssessment | None:
     """Same verdict as the stepwise walk for a case with no extension, suspension or
     correction; None when the stepwise walk must decide (calendar gap)."""
-    start = day_of(created.at)
+    start = (created.at + _OFFSET_US) // US_PER_DAY  # day_of inlined: most items are cases
     if created.text == "service":
         rule, limit = "service_overdue", created.arg
     else:

@@ -42,6 +42,26 @@ def _offset_us(moment: datetime) -> int:
     return offset
 
 
+# Local midnights by zone and date: {id(tzinfo): {date ordinal: instant}}, fixed-offset
+# zones of `_offset_cache` only (which keeps them alive).  Events of a day share one
+# midnight, so `at = midnight + time of day` skips most of `instant`'s big-int arithmetic
+# on the replay hot path (`marks.event_record`).
+midnights: dict[int, dict[int, int]] = {}
+
+
+def remember_midnight(moment: datetime) -> int:
+    """``instant(moment)``, noting its local midnight in ``midnights`` when cacheable."""
+    at = instant(moment)
+    zone = id(moment.tzinfo)
+    if zone in _offset_cache:
+        days = midnights.setdefault(zone, {})
+        if len(days) < 100_000:
+            days[moment.toordinal()] = at - ((moment.hour * 3600 + moment.minute * 60
+                                              + moment.second) * US_PER_SECOND
+                                             + moment.microsecond)
+    return at
+
+
 def instant(moment: datetime) -> int:
     """Microseconds since the epoch of an aware datetime (exact, no float).
 
