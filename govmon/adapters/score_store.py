@@ -1,6 +1,10 @@
 """`assessments`, `units`, `unit_scores`, `deductions`, `score_history`: the SQL only
 (decisions are in ``govmon.handlers.scoring``).  Every function runs inside the
-caller's transaction."""
+caller's transaction.
+
+Lists of keys are joined as ``unnest($1)``, never ``= ANY($1)``: a prepared statement's
+generic plan, made while a table was small, kept scanning it whole with ANY (a
+seq scan comparing every row to every key: 260 ms per batch at 30,000 units)."""
 
 from __future__ import annotations
 
@@ -101,7 +105,8 @@ async def lock_units(conn: asyncpg.Connection, units: list[str]) -> None:
 async def registrations(conn: asyncpg.Connection, units: list[str]
                         ) -> dict[str, ItemAssessment]:
     records = await conn.fetch(
-        "SELECT item_id, body FROM assessments WHERE kind = 'unit' AND item_id = ANY($1)",
+        """SELECT a.item_id, a.body FROM unnest($1::text[]) AS u(item_id)
+           JOIN assessments a ON a.kind = 'unit' AND a.item_id = u.item_id""",
         units)
     return {r["item_id"]: decode_assessment(r["body"]) for r in records}
 
@@ -119,7 +124,8 @@ async def bump_revisions(conn: asyncpg.Connection, units: Iterable[str]) -> None
 
 async def revisions(conn: asyncpg.Connection, units: list[str]) -> dict[str, int]:
     records = await conn.fetch(
-        "SELECT unit_id, revision FROM unit_revisions WHERE unit_id = ANY($1)", units)
+        """SELECT r.unit_id, r.revision FROM unnest($1::text[]) AS u(unit_id)
+           JOIN unit_revisions r USING (unit_id)""", units)
     return {r["unit_id"]: r["revision"] for r in records}
 
 
@@ -128,7 +134,8 @@ async def scored_assessments(conn: asyncpg.Connection, units: list[str]
     """Every stored assessment of the units that counts in some year."""
     records = await conn.fetch(
         """SELECT unit_id, kind, item_id, body FROM assessments
-           WHERE unit_id = ANY($1) AND cardinality(years) > 0""", units)
+           WHERE unit_id IN (SELECT unnest($1::text[])) AND cardinality(years) > 0""",
+        units)
     out: dict[str, dict[ItemKey, ItemAssessment]] = defaultdict(dict)
     for r in records:
         out[r["unit_id"]][(r["kind"], r["item_id"])] = decode_assessment(r["body"])
@@ -147,7 +154,8 @@ async def stored_digests(conn: asyncpg.Connection, pairs: Iterable[tuple[str, in
 
 async def unit_years(conn: asyncpg.Connection, units: list[str]) -> list[tuple[str, int]]:
     records = await conn.fetch(
-        "SELECT unit_id, year FROM unit_scores WHERE unit_id = ANY($1)", units)
+        """SELECT s.unit_id, s.year FROM unnest($1::text[]) AS u(unit_id)
+           JOIN unit_scores s USING (unit_id)""", units)
     return [(r["unit_id"], r["year"]) for r in records]
 
 
