@@ -29,7 +29,9 @@ PROGRESS = {"timeliness": ("govmon_timeliness_events_total", "govmon-timeliness"
                            topics.TIMELINESS_INPUTS),
             "scoring": ("govmon_scoring_assessments_total", "govmon-scoring",
                         topics.SCORING_INPUTS)}
-FAST_FAILOVER = {"GOVMON_SESSION_TIMEOUT": "6"}  # a killed member is evicted in 6 s
+# A killed member is evicted in 6 s; small batches put many commits in a run for the
+# kills to fall between (at the default 5,000 a slice is a batch or two).
+FAST_FAILOVER = {"GOVMON_SESSION_TIMEOUT": "6", "GOVMON_BATCH_SIZE": "200"}
 
 
 def _progress(proc: ServiceProcess, metric: str) -> float:
@@ -56,6 +58,17 @@ def kill_mid_stream(pipeline: Pipeline, name: str, after: int, within: float = 3
     return busy
 
 
+def _slices(path: Path, folder: Path, count: int) -> list[Path]:
+    lines = path.read_bytes().splitlines(keepends=True)
+    size = -(-len(lines) // count)
+    parts = []
+    for number in range(count):
+        part = folder / f"slice-{number}.jsonl"
+        part.write_bytes(b"".join(lines[number * size:(number + 1) * size]))
+        parts.append(part)
+    return parts
+
+
 def run_crash_test(tmp_path: Path, bootstrap: str, database_url: str,
                    services: list[ServiceProcess], *, events: int, kills: int,
                    seed: int) -> None:
@@ -63,12 +76,17 @@ def run_crash_test(tmp_path: Path, bootstrap: str, database_url: str,
     write_jsonl(generate(year=2017, units=30, events=events, seed=seed), path,
                 shuffle=True, seed=seed)
     pipeline = Pipeline(bootstrap, database_url, tmp_path, services, **FAST_FAILOVER).start()
-    produced = pipeline.produce(path, wait=False)
-    assert produced.returncode == 0, produced.stderr
     rng = random.Random(seed)
     order = ["timeliness", "scoring"] * kills
     rng.shuffle(order)
-    busy = [kill_mid_stream(pipeline, name, rng.randrange(20, 400)) for name in order]
+    # The file goes in one slice per kill, each sent just before its kill: the pipeline
+    # drains a whole file faster than a killed worker's group fails over, so sent at
+    # once most kills would land on an idle worker.
+    busy = []
+    for name, part in zip(order, _slices(path, tmp_path, len(order)), strict=True):
+        produced = pipeline.produce(part, wait=False)
+        assert produced.returncode == 0, produced.stderr
+        busy.append(kill_mid_stream(pipeline, name, rng.randrange(20, 400)))
     pipeline.wait(within=600)
     assert pipeline.restarts == {"timeliness": kills, "scoring": kills}
     assert sum(busy) >= len(order) // 2, "most kills should land mid-stream"
