@@ -20,8 +20,10 @@ from typing import Any, NoReturn
 EXIT_FAILED = 70  # EX_SOFTWARE
 
 
-def die(log: logging.Logger, message: str, **extra: Any) -> NoReturn:
-    log.critical(message, exc_info=True, extra=extra)
+def die(log: logging.Logger, message: str, error: BaseException | None = None,
+        **extra: Any) -> NoReturn:
+    """Log ``error`` (default: the exception being handled) and end the process."""
+    log.critical(message, exc_info=error if error is not None else True, extra=extra)
     for handler in logging.getLogger().handlers:
         handler.flush()
     sys.stdout.flush()

@@ -103,11 +103,9 @@ async def serve(build: Callable[[], Awaitable[Service]], settings: Settings) -> 
                                  return_when=asyncio.FIRST_COMPLETED)
     if stop_wait not in done:  # a loop ended on its own: only an error does that
         for task in done:
-            if task.exception() is not None:
-                try:
-                    raise task.exception()  # type: ignore[misc]
-                except Exception:
-                    die(log, f"{task.get_name()} failed")
+            error = task.exception()
+            if error is not None:
+                die(log, f"{task.get_name()} failed", error)
     stopping.set()
     log.info("stopping")
     for task in timers:

@@ -29,7 +29,7 @@ class _Probe:
         self.admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
 
-    async def __aenter__(self) -> _Probe:
+    async def start(self) -> _Probe:
         await self.admin.start()
         try:
             await self.consumer.start()
@@ -38,9 +38,15 @@ class _Probe:
             raise
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def close(self) -> None:
         await self.consumer.stop()
         await self.admin.close()
+
+    async def __aenter__(self) -> _Probe:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
     async def lag(self, group: str, specs: tuple[TopicSpec, ...]) -> int:
         partitions = [TopicPartition(s.name, p) for s in specs for p in range(s.partitions)]
@@ -71,7 +77,7 @@ async def wait_for_groups(
         while time.monotonic() < deadline:
             try:
                 if probe is None:
-                    probe = await _Probe(bootstrap).__aenter__()
+                    probe = await _Probe(bootstrap).start()
                 lags = {group: await probe.lag(group, specs) for group, specs in pipeline}
             except KafkaError as exc:  # e.g. the coordinator moving, a broker restart
                 lags = {"(broker)": 1}
@@ -91,6 +97,6 @@ async def wait_for_groups(
 
 async def _close_quietly(probe: _Probe) -> None:
     try:
-        await probe.__aexit__(None, None, None)
+        await probe.close()
     except KafkaError:
         pass
