@@ -82,6 +82,7 @@ PARTITION_MIN_BYTES = 48 * 1024 * 1024  # ~150k events: below, one Ledger is sma
 # while pass 2 folds and assesses them (see replay_partition).
 BUCKET_BYTES = 512 * 1024
 BUFFERED_MARKS = 32_768  # pass 1 holds at most this many marks (~5 MB encoded), whatever K
+_READ_BUFFER = 1 << 20  # iterating lines costs half as much as with the default 8 KiB
 _PROGRESS_EVERY = 16_384  # lines between progress updates (tqdm per line is costly)
 
 # Takes a batch of (item kind, item id, mark fields) records, not one record per call:
@@ -198,7 +199,7 @@ def main(file: Path, year: int, as_of: datetime | None, progress: bool) -> int:
     as_of_us = instant(as_of) if as_of is not None else None
     try:
         size = os.path.getsize(file)
-        stream = open(file, "rb")
+        stream = open(file, "rb", buffering=_READ_BUFFER)
     except OSError as exc:
         print(f"govmon replay: cannot read {file}: {exc.strerror or exc}", file=sys.stderr)
         return 2

@@ -91,7 +91,9 @@ def rejudge(row: ItemRow, clock: int, calendar: WorkCalendar, law: Law,
     row.deadline_us = judged.deadline
     row.alerted_us = judged.alerted_until
     row.breached = list(judged.breached)
-    row.pending = True
+    # Publishing is tracked by the outbox (migration 0003) or needs none (scoring's own
+    # items); the flag an older worker may have left on the row is cleared here.
+    row.pending = False
     return judged
 
 

@@ -191,7 +191,6 @@ class ScoringEngine:
         for key in keys:
             row = rows[key]
             judged = rejudge(row, clock, self.calendar, self.law, self.policy)
-            row.pending = False
             out.append(ItemAssessed(kind=row.kind, item_id=row.item_id, unit_id=row.unit_id,
                                     version=row.version, assessed_at=row.assessed_us,
                                     marks=row.marks, assessment=judged.assessment,

@@ -124,10 +124,8 @@ class TimelinessEngine:
         return clock, await self._save(conn, results)
 
     async def _save(self, conn: asyncpg.Connection, results: Results) -> Saved:
-        """Store the judged rows; list them in the outbox (their `pending` flag stays
-        down: flipping it back after the publish rewrote every row twice)."""
-        for row, _ in results:
-            row.pending = False
+        """Store the judged rows and list them in the outbox (``rejudge`` left their
+        `pending` flag down: flipping it back after the publish rewrote every row twice)."""
         await save_items(conn, [row for row, _ in results])
         entry = await add_unpublished(conn, [row for row, _ in results]) if results else None
         return results, entry

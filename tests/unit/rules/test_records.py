@@ -52,3 +52,14 @@ def test_fold_all_is_fold_for_any_order_and_redeliveries() -> None:
         one.fold(kind, item_id, mark)
     batch.fold_all(mixed)
     assert batch.items == one.items and batch.latest == one.latest
+
+
+def test_the_bucket_decoder_knows_every_item_kind() -> None:
+    # The pass-2 decoder types item kinds as a Literal; a kind missing there would make
+    # every record of that kind undecodable.
+    from typing import get_args
+
+    from govmon import replay_partition
+    from govmon.rules.facts import ITEM_KINDS
+
+    assert set(get_args(replay_partition._Kind)) == set(ITEM_KINDS)
