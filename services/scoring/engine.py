@@ -5,9 +5,12 @@ folded into their own items and judged, exactly as timeliness does for its items
 verdict, theirs and timeliness', replaces the stored one only if its version is higher;
 then each touched unit-year is scored again from *all* its stored verdicts (derived,
 never incremented), and where the result differs its score, deductions and history are
-written with ``pending`` set.  After the commit the pending scores are published and
-marked published; a crash in between is repaired by the next tick, which publishes
-whatever is still pending.  So a redelivered batch changes nothing and loses nothing.
+written with ``pending`` set.  After the commit the changed scores are published
+(built from what the transaction wrote, not read back), and once the broker has
+acknowledged them their flag is cleared in the worker's next transaction - one
+transaction per batch, as in timeliness.  A crash in between leaves them pending, and
+the next tick publishes whatever is still pending.  So a redelivered batch changes
+nothing and loses nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
 import asyncpg
 import msgspec
@@ -74,6 +79,11 @@ Publish = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]
 Pairs = set[tuple[str, int]]
 
 
+T = TypeVar("T")
+_CENT = Decimal("0.01")
+Rescored = tuple[dict[str, Entry], list[NewScore]]  # verdicts to keep, scores changed
+
+
 def wall_clock() -> int:
     return time.time_ns() // 1000
 
@@ -93,6 +103,7 @@ class ScoringEngine:
         self.policy = AlertPolicy()
         self.catalogs: dict[int, Catalog | None] = {}
         self.cache = VerdictCache(CACHED_VERDICTS)
+        self.published: list[ScoreChanged] = []  # flags to clear in the next transaction
         self.lock = asyncio.Lock()
 
     def catalog(self, year: int) -> Catalog | None:
@@ -124,18 +135,41 @@ class ScoringEngine:
         times = [v.assessed_at for v in verdicts] + [instant(e.time) for e, _, _ in located]
         latest = max(times) if times else None
         async with self.lock:
-            self.cache.put(await self.db.transact(
-                lambda conn: self._apply(conn, verdicts, located, latest)))
-            await self._publish_pending()
+            staged, changed = await self._transact(
+                lambda conn: self._apply(conn, verdicts, located, latest))
+            self.cache.put(staged)
+            await self._publish([score_changed(new) for new in changed])
         self.observe_lag(events)
 
     async def tick(self) -> None:
         """Timer: year-end rules once the clock enters a new year, facts dated in the
         future coming into view (wall clock), and publishes a crash left pending."""
+        async def work(conn: asyncpg.Connection) -> tuple[dict[str, Entry], list[ScoreChanged]]:
+            staged, _ = await self._apply(conn, [], [], None, tick=True)
+            return staged, await pending_scores(conn)  # this tick's and a crash's leftovers
+
         async with self.lock:
-            self.cache.put(await self.db.transact(
-                lambda conn: self._apply(conn, [], [], None, tick=True)))
-            await self._publish_pending()
+            staged, pending = await self._transact(work)
+            self.cache.put(staged)
+            await self._publish(pending)
+
+    async def _transact(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """A transaction that first clears the flags of the scores published since the
+        last one (no transaction of its own for that)."""
+        done = list(self.published)
+
+        async def run(conn: asyncpg.Connection) -> T:
+            await scores_published(conn, done)  # by version: a newer change stays pending
+            return await work(conn)
+
+        result = await self.db.transact(run)
+        del self.published[:len(done)]
+        return result
+
+    async def _publish(self, scores: list[ScoreChanged]) -> None:
+        if scores:
+            await self.publish([(s.unit_id.encode(), encode(s)) for s in scores])
+            self.published.extend(scores)
 
     async def _clock(self, conn: asyncpg.Connection, latest: int | None) -> int:
         if not self.event_time:
@@ -147,12 +181,12 @@ class ScoringEngine:
 
     async def _apply(self, conn: asyncpg.Connection, verdicts: list[ItemAssessed],
                      located: list[Located], latest: int | None, *, tick: bool = False
-                     ) -> dict[str, Entry]:
+                     ) -> Rescored:
         """One batch (or tick) in one transaction; returns the units' verdicts to keep
-        once it has committed."""
+        once it has committed, and the scores it changed."""
         clock = await self._clock(conn, latest)
         if clock < 0:
-            return {}  # event time, and no event yet
+            return {}, []  # event time, and no event yet
         self.metrics.clock.set(clock / 1e6)
         rows: dict[tuple[str, str], ItemRow] = {}
         keys: list[tuple[str, str]] = []
@@ -203,10 +237,10 @@ class ScoringEngine:
         return out
 
     async def _rescore(self, conn: asyncpg.Connection, pairs: Pairs, clock: int,
-                       changes: dict[str, list[Replaced]]) -> dict[str, Entry]:
+                       changes: dict[str, list[Replaced]]) -> Rescored:
         pairs = {(unit, year) for unit, year in pairs if self.catalog(year) is not None}
         if not pairs:
-            return {}
+            return {}, []
         units = sorted({unit for unit, _ in pairs})
         await lock_units(conn, units)
         infos = await registrations(conn, units)
@@ -226,7 +260,7 @@ class ScoringEngine:
                 changed.append(NewScore(score, year, final, clock, version + 1, fingerprint))
         await save_scores(conn, changed)
         self.metrics.changes.inc(len(changed))
-        return staged
+        return staged, changed
 
     async def _verdicts(self, conn: asyncpg.Connection, units: list[str],
                         changes: dict[str, list[Replaced]]) -> dict[str, Entry]:
@@ -251,9 +285,18 @@ class ScoringEngine:
         self.metrics.verdicts_read.inc(len(stale))
         return staged
 
-    async def _publish_pending(self) -> None:
-        pending: list[ScoreChanged] = await self.db.transact(pending_scores)
-        if not pending:
-            return
-        await self.publish([(p.unit_id.encode(), encode(p)) for p in pending])
-        await self.db.transact(lambda conn: scores_published(conn, pending))
+
+def score_changed(new: NewScore) -> ScoreChanged:
+    """The message for a score ``save_scores`` wrote (what ``pending_scores`` reads back
+    after a crash)."""
+    score = new.score
+    return ScoreChanged(unit_id=score.unit_id, year=new.year, version=new.version,
+                        score=_cents(score.score), grade=score.grade,
+                        deducted=_cents(score.deducted), deductions=len(score.deductions),
+                        final=new.final, as_of=new.as_of)
+
+
+def _cents(value: float) -> float:
+    """As the numeric(_, 2) columns store it (half away from zero), so a message is the
+    same whether built here or read back by ``pending_scores``."""
+    return float(Decimal(str(value)).quantize(_CENT, rounding=ROUND_HALF_UP))

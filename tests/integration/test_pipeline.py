@@ -14,9 +14,11 @@ import asyncio
 import random
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from govmon.contract import topics
+from govmon.contract.derived import ScoreChanged, decode_score
 from govmon.simulate import generate, write_jsonl
 from tests.support.kafka_io import read_all
 from tests.support.pipeline import Pipeline, record_problems, replay, without_rejected
@@ -72,6 +74,30 @@ def test_pipeline_equals_replay(variant: str, clean_kafka: str, database_url: st
     if variant == "every_tenth_twice":
         copies = asyncio.run(read_all(clean_kafka, *topics.FAMILY_TOPICS))
         assert len(copies) > YEAR_ARGS["events"] * 1.05  # the copies went downstream
+    # The scores feed: the latest message of each unit-year is its stored score (scoring
+    # builds the messages from what it wrote instead of reading them back).
+    latest: dict[tuple[str, int], ScoreChanged] = {}
+    for record in asyncio.run(read_all(clean_kafka, topics.SCORES)):
+        change = decode_score(record.value or b"")
+        seen = latest.get((change.unit_id, change.year))
+        if seen is None or change.version > seen.version:
+            latest[(change.unit_id, change.year)] = change
+    assert latest == asyncio.run(stored_scores(database_url))
+
+
+async def stored_scores(url: str) -> dict[tuple[str, int], ScoreChanged]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            """SELECT s.*, (SELECT count(*) FROM deductions d
+                           WHERE d.unit_id = s.unit_id AND d.year = s.year) AS n
+               FROM unit_scores s""")
+    finally:
+        await conn.close()
+    return {(r["unit_id"], r["year"]): ScoreChanged(
+        unit_id=r["unit_id"], year=r["year"], version=r["version"], score=float(r["score"]),
+        grade=r["grade"], deducted=float(r["deducted"]), deductions=r["n"], final=r["final"],
+        as_of=r["as_of_us"]) for r in rows}
 
 
 def test_report_as_of_equals_replay_as_of(clean_kafka: str, database_url: str,

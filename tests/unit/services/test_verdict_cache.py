@@ -52,3 +52,15 @@ def test_cache_evicts_least_recently_stored_units_beyond_capacity() -> None:
     assert cache.size == 2
     cache.put({"U-2": Entry(2, {})})  # replacing an entry frees its verdicts
     assert cache.size == 0 and cache.get("U-2") == Entry(2, {})
+
+
+def test_score_messages_carry_the_stored_rounding() -> None:
+    # Scores are stored as numeric(_, 2); the message built in memory must say the same.
+    from govmon.adapters.score_store import NewScore
+    from govmon.rules.scoring import UnitScore
+    from services.scoring.engine import score_changed
+
+    score = UnitScore("U1", "u", "county", "county", 98.75, "excellent", 1.255, (), ())
+    message = score_changed(NewScore(score, 2017, False, 123, 4, "digest"))
+    assert (message.score, message.deducted, message.deductions, message.version,
+            message.final, message.as_of) == (98.75, 1.26, 0, 4, False, 123)
