@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -147,6 +147,37 @@ class Database:
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.close()
+
+
+C = TypeVar("C")
+
+
+class Confirmations(Generic[C]):
+    """What a publish confirmed after a transaction (timeliness' outbox entries,
+    scoring's pending scores), recorded by ``record`` at the start of the next
+    transaction - never in a transaction of its own.  Until then a crash leaves the
+    work listed as unpublished, which is safe: it is published again."""
+
+    def __init__(self, db: Database,
+                 record: Callable[[asyncpg.Connection, list[C]], Awaitable[None]]) -> None:
+        self.db = db
+        self.record = record
+        self._confirmed: list[C] = []
+
+    def add(self, *items: C) -> None:
+        self._confirmed.extend(items)
+
+    async def transact(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """``db.transact(work)``, first recording what has been confirmed so far."""
+        done = list(self._confirmed)
+
+        async def run(conn: asyncpg.Connection) -> T:
+            await self.record(conn, done)
+            return await work(conn)
+
+        result = await self.db.transact(run)
+        del self._confirmed[:len(done)]  # others may have been added meanwhile
+        return result
 
 
 async def connect(url: str, **kwargs: Any) -> asyncpg.Connection:

@@ -20,13 +20,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TypeVar
 
 import asyncpg
 import msgspec
 
 from govmon.adapters.consumer import Record
-from govmon.adapters.db import Database
+from govmon.adapters.db import Confirmations, Database
 from govmon.adapters.item_store import (
     advance_clock,
     due_own_items,
@@ -79,7 +78,6 @@ Publish = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]
 Pairs = set[tuple[str, int]]
 
 
-T = TypeVar("T")
 _CENT = Decimal("0.01")
 Rescored = tuple[dict[str, Entry], list[NewScore]]  # verdicts to keep, scores changed
 
@@ -103,7 +101,9 @@ class ScoringEngine:
         self.policy = AlertPolicy()
         self.catalogs: dict[int, Catalog | None] = {}
         self.cache = VerdictCache(CACHED_VERDICTS)
-        self.published: list[ScoreChanged] = []  # flags to clear in the next transaction
+        # published scores: their `pending` flags are cleared in the next transaction
+        # (by version, so a newer change stays pending)
+        self.confirmed = Confirmations(db, scores_published)
         self.lock = asyncio.Lock()
 
     def catalog(self, year: int) -> Catalog | None:
@@ -135,7 +135,7 @@ class ScoringEngine:
         times = [v.assessed_at for v in verdicts] + [instant(e.time) for e, _, _ in located]
         latest = max(times) if times else None
         async with self.lock:
-            staged, changed = await self._transact(
+            staged, changed = await self.confirmed.transact(
                 lambda conn: self._apply(conn, verdicts, located, latest))
             self.cache.put(staged)
             await self._publish([score_changed(new) for new in changed])
@@ -149,27 +149,14 @@ class ScoringEngine:
             return staged, await pending_scores(conn)  # this tick's and a crash's leftovers
 
         async with self.lock:
-            staged, pending = await self._transact(work)
+            staged, pending = await self.confirmed.transact(work)
             self.cache.put(staged)
             await self._publish(pending)
-
-    async def _transact(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-        """A transaction that first clears the flags of the scores published since the
-        last one (no transaction of its own for that)."""
-        done = list(self.published)
-
-        async def run(conn: asyncpg.Connection) -> T:
-            await scores_published(conn, done)  # by version: a newer change stays pending
-            return await work(conn)
-
-        result = await self.db.transact(run)
-        del self.published[:len(done)]
-        return result
 
     async def _publish(self, scores: list[ScoreChanged]) -> None:
         if scores:
             await self.publish([(s.unit_id.encode(), encode(s)) for s in scores])
-            self.published.extend(scores)
+            self.confirmed.add(*scores)
 
     async def _clock(self, conn: asyncpg.Connection, latest: int | None) -> int:
         if not self.event_time:

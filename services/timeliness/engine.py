@@ -23,12 +23,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
-from typing import TypeVar
 
 import asyncpg
 
 from govmon.adapters.consumer import Record
-from govmon.adapters.db import Database
+from govmon.adapters.db import Confirmations, Database
 from govmon.adapters.item_store import (
     add_unpublished,
     advance_clock,
@@ -52,7 +51,6 @@ _log = logging.getLogger("govmon.timeliness")
 
 Publish = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]
 Results = list[tuple[ItemRow, Judged]]
-T = TypeVar("T")
 Saved = tuple[Results, int | None]  # the judged rows and their outbox entry
 
 
@@ -77,7 +75,8 @@ class TimelinessEngine:
         self.law = law
         self.policy = AlertPolicy()
         self.index = DueIndex()
-        self.published: list[int] = []  # outbox entries to drop in the next transaction
+        # outbox entries whose publish is confirmed: dropped in the next transaction
+        self.confirmed = Confirmations(db, drop_unpublished)
         self.late: set[tuple[str, str]] = set()  # unpublished at the last rebuild
         # Batches and timer fires touch the same items: one at a time, so a verdict is
         # never published out of version order by this worker.
@@ -98,7 +97,7 @@ class TimelinessEngine:
             await self._sync_partitions()
             clock: int | None = None
             if located:
-                moved, saved = await self._transact(lambda conn: self._fold(conn, located))
+                moved, saved = await self.confirmed.transact(lambda conn: self._fold(conn, located))
                 await self._publish(saved, "event")
                 self.metrics.events.inc(len(located))
                 self.metrics.clock.set(moved / 1e6)
@@ -130,25 +129,12 @@ class TimelinessEngine:
         entry = await add_unpublished(conn, [row for row, _ in results]) if results else None
         return results, entry
 
-    async def _transact(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-        """A transaction that first drops the outbox entries whose publish has been
-        confirmed since the last one (no transaction of its own for that)."""
-        done = list(self.published)
-
-        async def run(conn: asyncpg.Connection) -> T:
-            await drop_unpublished(conn, done)
-            return await work(conn)
-
-        result = await self.db.transact(run)
-        del self.published[:len(done)]
-        return result
-
     async def tick(self) -> None:
         """Timer: fire what is due at the clock (wall clock, or the shared watermark)."""
         async with self.lock:
             await self._sync_partitions()
             if self.event_time:
-                clock = await self._transact(lambda conn: read_clock(conn, CLOCK))
+                clock = await self.confirmed.transact(lambda conn: read_clock(conn, CLOCK))
                 if clock is None:
                     return
             else:
@@ -173,7 +159,7 @@ class TimelinessEngine:
                            for row in rows.values()]
                 return await self._save(conn, results)
 
-            await self._publish(await self._transact(work), "deadline")
+            await self._publish(await self.confirmed.transact(work), "deadline")
 
     async def _publish(self, saved: Saved, cause: str) -> None:
         results, entry = saved
@@ -190,7 +176,7 @@ class TimelinessEngine:
                     self.metrics.warnings.inc()
         await self.publish(records)
         if entry is not None:
-            self.published.append(entry)
+            self.confirmed.add(entry)
         for row, _ in results:
             if row.next_due_us is not None:
                 self.index.push((row.topic, row.partition), row.next_due_us, row.kind,
