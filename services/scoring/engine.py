@@ -134,11 +134,17 @@ class ScoringEngine:
                     "offset": message.offset, "error": str(exc)})
         times = [v.assessed_at for v in verdicts] + [instant(e.time) for e, _, _ in located]
         latest = max(times) if times else None
+        started = time.perf_counter()
         async with self.lock:
+            locked = time.perf_counter()
             staged, changed = await self.confirmed.transact(
                 lambda conn: self._apply(conn, verdicts, located, latest))
+            applied = time.perf_counter()
             self.cache.put(staged)
             await self._publish([score_changed(new) for new in changed])
+        _log.debug("batch done", extra={
+            "events": len(events), "scores": len(changed), "wait_s": locked - started,
+            "apply_s": applied - locked, "publish_s": time.perf_counter() - applied})
         self.observe_lag(events)
 
     async def tick(self) -> None:
