@@ -72,21 +72,19 @@ def end_to_end(stack: Stack, scratch: Path, events: int) -> str:
 async def _settle(url: str) -> None:
     """VACUUM ANALYZE a run's database now, so that its autovacuum (due after 10^5
     fresh rows) does not land in the middle of the next measurement."""
-    import asyncpg
-
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute("VACUUM ANALYZE")
-    finally:
-        await conn.close()
+    await _execute(url, "VACUUM ANALYZE")
 
 
 async def _analyze(url: str) -> None:
-    import asyncpg
+    await _execute(url, "ANALYZE")
 
-    conn = await asyncpg.connect(url)
+
+async def _execute(url: str, sql: str) -> None:
+    from govmon.adapters.db import connect
+
+    conn = await connect(url)
     try:
-        await conn.execute("ANALYZE")
+        await conn.execute(sql)
     finally:
         await conn.close()
 

@@ -181,11 +181,8 @@ def fold_file(stream: IO[bytes], ledger: Ledger, as_of: int | None,
 
 
 def ledger_sink(ledger: Ledger) -> Sink:
-    fold = ledger.fold
-
     def sink(records: list[Record]) -> None:
-        for kind, item_id, fields in records:
-            fold(kind, item_id, Mark(*fields))
+        ledger.fold_all([(kind, item_id, Mark(*fields)) for kind, item_id, fields in records])
 
     return sink
 

@@ -28,6 +28,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from govmon.adapters.batches import finish
+from govmon.adapters.metrics import ConsumerLag
 from govmon.settings import Settings
 
 _log = logging.getLogger(__name__)
@@ -55,9 +56,10 @@ class _Listener(ConsumerRebalanceListener):
 class BatchConsumer:
     def __init__(self, bootstrap: str, group_id: str, topics: Sequence[str], *,
                  max_records: int, idle_ms: int, session_timeout: float,
-                 retry_for: float, fetch_min_bytes: int = 1, fetch_wait_ms: int = 500
-                 ) -> None:
+                 retry_for: float, fetch_min_bytes: int = 1, fetch_wait_ms: int = 500,
+                 lag: ConsumerLag | None = None) -> None:
         self.retry_for = retry_for
+        self.lag = lag  # set after each applied batch
         self.topics = sorted(topics)
         self.max_records = max_records
         self.idle_ms = idle_ms
@@ -106,6 +108,8 @@ class BatchConsumer:
             async with self.batch_lock:
                 records = [record for batch in fetched.values() for record in batch]
                 await finish(handle(records), log, "batch")
+                if self.lag is not None:
+                    self.lag.observe_batch(records, self.highwater)
                 await self._commit({tp: batch[-1].offset + 1 for tp, batch in fetched.items()})
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
@@ -133,9 +137,10 @@ class BatchConsumer:
 
 
 def consumer_for(settings: Settings, bootstrap: str, service: str, topics: Sequence[str],
-                 max_records: int) -> BatchConsumer:
+                 max_records: int, lag: ConsumerLag | None = None) -> BatchConsumer:
     """The consumer of service ``service`` (group ``govmon-<service>``) from settings."""
     return BatchConsumer(bootstrap, f"govmon-{service}", topics, max_records=max_records,
+                         lag=lag,
                          idle_ms=int(settings.batch_within * 1000),
                          session_timeout=settings.session_timeout,
                          retry_for=settings.db_retry, fetch_min_bytes=settings.fetch_min_bytes,

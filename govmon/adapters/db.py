@@ -172,7 +172,8 @@ class Confirmations(Generic[C]):
         done = list(self._confirmed)
 
         async def run(conn: asyncpg.Connection) -> T:
-            await self.record(conn, done)
+            if done:
+                await self.record(conn, done)
             return await work(conn)
 
         result = await self.db.transact(run)

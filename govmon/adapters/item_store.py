@@ -24,19 +24,16 @@ def _row(record: asyncpg.Record) -> ItemRow:
 
 
 async def lock_items(conn: asyncpg.Connection, keys: Iterable[ItemKey], *,
-                     due_by: int | None = None, unpublished: Iterable[ItemKey] = ()
-                     ) -> dict[ItemKey, ItemRow]:
+                     due_by: int | None = None) -> dict[ItemKey, ItemRow]:
     """The stored rows of ``keys``, locked for this transaction (in key order, so two
-    workers never deadlock).  With ``due_by``: only rows due by then, pending, or
-    among ``unpublished`` (whose last verdict may not have been published)."""
+    workers never deadlock).  With ``due_by``: only rows due by then or ``pending``
+    (whose last verdict may not have been published)."""
     kinds, ids = _split(keys)
     args: list[object] = [kinds, ids]
     condition = ""
     if due_by is not None:
-        late_kinds, late_ids = _split(unpublished)
-        condition = """AND (next_due_us <= $3 OR pending OR (kind, item_id) IN
-                            (SELECT * FROM unnest($4::text[], $5::text[])))"""
-        args += [due_by, late_kinds, late_ids]
+        condition = "AND (next_due_us <= $3 OR pending)"
+        args.append(due_by)
     records = await conn.fetch(
         f"""SELECT {_COLUMNS} FROM item_facts
             WHERE (kind, item_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
@@ -89,22 +86,28 @@ async def add_unpublished(conn: asyncpg.Connection, rows: Iterable[ItemRow]) -> 
 
 async def drop_unpublished(conn: asyncpg.Connection, entries: list[int]) -> None:
     """Their publish is confirmed."""
-    if entries:
-        await conn.execute("DELETE FROM unpublished_verdicts WHERE id = ANY($1)", entries)
+    await conn.execute("DELETE FROM unpublished_verdicts WHERE id = ANY($1)", entries)
 
 
 async def due_entries(conn: asyncpg.Connection, topic: str, partition: int) -> list[Entry]:
     """The due index of one partition: rows with a due time, and rows whose last
-    verdict may not have been published (due at once)."""
+    verdict may not have been published (``pending``: due at once).
+
+    First every outbox entry still listed becomes a ``pending`` flag on its items and
+    is dropped, whichever partitions they are in: a worker that crashed between its
+    commit and the broker's acknowledgement never drops its entry, and an entry kept
+    would fire its items again at every later rebuild.  Each partition is rebuilt by
+    its new owner after a crash, which then finds the flags (the judging that fires an
+    item clears its flag).  An entry a live worker was about to drop costs one extra
+    publish of the same verdict, nothing else."""
+    await conn.execute(
+        """WITH listed AS (DELETE FROM unpublished_verdicts RETURNING kinds, item_ids)
+           UPDATE item_facts f SET pending = true
+           FROM listed, unnest(listed.kinds, listed.item_ids) AS x(kind, item_id)
+           WHERE f.kind = x.kind AND f.item_id = x.item_id""")
     records = await conn.fetch(
         """SELECT kind, item_id, next_due_us, pending FROM item_facts
-           WHERE topic = $1 AND partition = $2 AND (next_due_us IS NOT NULL OR pending)
-           UNION ALL
-           SELECT x.kind, x.item_id, NULL, true
-           FROM unpublished_verdicts u,
-                unnest(u.topics, u.partitions, u.kinds, u.item_ids)
-                  AS x(topic, partition, kind, item_id)
-           WHERE x.topic = $1 AND x.partition = $2""",
+           WHERE topic = $1 AND partition = $2 AND (next_due_us IS NOT NULL OR pending)""",
         topic, partition)
     return [(-1 if r["pending"] or r["next_due_us"] is None else r["next_due_us"],
              r["kind"], r["item_id"]) for r in records]

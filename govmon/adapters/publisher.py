@@ -63,8 +63,7 @@ class Publisher:
             if self._producer is None:
                 producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all",
                                             enable_idempotence=True, linger_ms=5,
-                                            max_batch_size=256 * 1024,
-                                            partitioner=self._partitioner)
+                                            max_batch_size=256 * 1024)
                 try:
                     await producer.start()
                 except BaseException:

@@ -30,7 +30,7 @@ async def build_service(settings: Settings, bootstrap: str) -> Service:
     dedup = Deduplicator(settings.dedup_capacity)
     publisher = Publisher(bootstrap, topics.DLQ.name, retry_for=settings.db_retry)
     consumer = consumer_for(settings, bootstrap, "ingest", [topics.RAW.name],
-                            settings.ingest_batch_size)
+                            settings.ingest_batch_size, metrics.lag)
 
     async def handle(records: Sequence[Record]) -> None:
         out: list[Outgoing] = []
@@ -65,7 +65,6 @@ async def build_service(settings: Settings, bootstrap: str) -> Service:
         metrics.duplicates.inc(duplicates)
         for (kind, topic), count in routed.items():
             metrics.routed.labels(type=kind, topic=topic).inc(count)
-        metrics.lag.observe_batch(records, consumer.highwater)
 
     return Service("ingest", consumer, handle, registry, settings.ingest_port,
                    closers=[publisher.stop])

@@ -23,15 +23,14 @@ NEEDS_DATABASE = True
 
 async def build_service(settings: Settings, bootstrap: str) -> Service:
     registry = new_registry()
+    metrics = ScoringMetrics(registry)
     consumer = consumer_for(settings, bootstrap, "scoring",
-                            [spec.name for spec in topics.SCORING_INPUTS], settings.batch_size)
+                            [spec.name for spec in topics.SCORING_INPUTS], settings.batch_size,
+                            metrics.lag)
     publisher = Publisher(bootstrap, topics.SCORES.name, retry_for=settings.db_retry)
     db = Database(require_database(settings), retry_for=settings.db_retry)
-    metrics = ScoringMetrics(registry)
     engine = ScoringEngine(settings, db, publisher, metrics, load_calendar(),
-                           load_law(settings.law_file),
-                           lambda records: metrics.lag.observe_batch(records,
-                                                                     consumer.highwater))
+                           load_law(settings.law_file))
     return Service("scoring", consumer, engine.handle_batch, registry, settings.scoring_port,
                    timers=[(max(settings.tick_interval, 1.0), engine.tick)],
                    closers=[publisher.stop, db.close])

@@ -88,14 +88,11 @@ def wall_clock() -> int:
 
 class ScoringEngine:
     def __init__(self, settings: Settings, db: Database, publish: Publish,
-                 metrics: ScoringMetrics, calendar: WorkCalendar, law: Law,
-                 observe_lag: Callable[[Sequence[Record]], None] = lambda records: None
-                 ) -> None:
+                 metrics: ScoringMetrics, calendar: WorkCalendar, law: Law) -> None:
         self.event_time = settings.clock == "event"
         self.db = db
         self.publish = publish
         self.metrics = metrics
-        self.observe_lag = observe_lag
         self.calendar = calendar
         self.law = law
         self.policy = AlertPolicy()
@@ -145,7 +142,6 @@ class ScoringEngine:
         _log.debug("batch done", extra={
             "events": len(events), "scores": len(changed), "wait_s": locked - started,
             "apply_s": applied - locked, "publish_s": time.perf_counter() - applied})
-        self.observe_lag(events)
 
     async def tick(self) -> None:
         """Timer: year-end rules once the clock enters a new year, facts dated in the

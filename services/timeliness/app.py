@@ -22,15 +22,14 @@ NEEDS_DATABASE = True
 
 async def build_service(settings: Settings, bootstrap: str) -> Service:
     registry = new_registry()
+    metrics = TimelinessMetrics(registry)
     consumer = consumer_for(settings, bootstrap, "timeliness",
-                            [spec.name for spec in topics.TIMELINESS_INPUTS], settings.batch_size)
+                            [spec.name for spec in topics.TIMELINESS_INPUTS], settings.batch_size,
+                            metrics.lag)
     publisher = Publisher(bootstrap, topics.TIMELINESS.name, retry_for=settings.db_retry)
     db = Database(require_database(settings), retry_for=settings.db_retry)
-    metrics = TimelinessMetrics(registry)
     engine = TimelinessEngine(settings, db, publisher, consumer.assignment, metrics,
-                              load_calendar(), load_law(settings.law_file),
-                              lambda records: metrics.lag.observe_batch(records,
-                                                                        consumer.highwater))
+                              load_calendar(), load_law(settings.law_file))
     return Service("timeliness", consumer, engine.handle_batch, registry,
                    settings.timeliness_port, timers=[(settings.tick_interval, engine.tick)],
                    closers=[publisher.stop, db.close])

@@ -12,8 +12,9 @@ Deadlines fire from a due index (a heap per assigned partition, rebuilt from
 A popped item is judged and stored with its next due time, and in the same
 transaction its items are listed in the outbox (``unpublished_verdicts``); once the
 publish is confirmed the entry is dropped, in the worker's next transaction.  A crash
-in between leaves it listed, and the rebuild after the restart fires those items
-again (the same verdict, with a higher version).
+in between leaves it listed; the next rebuild turns it into ``pending`` flags on its
+items, which are due at once, so they are fired again (the same verdict, with a
+higher version) - once (``item_store.due_entries``).
 """
 
 from __future__ import annotations
@@ -61,15 +62,12 @@ def wall_clock() -> int:
 class TimelinessEngine:
     def __init__(self, settings: Settings, db: Database, publish: Publish,
                  assignment: Callable[[], set[tuple[str, int]]], metrics: TimelinessMetrics,
-                 calendar: WorkCalendar, law: Law,
-                 observe_lag: Callable[[Sequence[Record]], None] = lambda records: None
-                 ) -> None:
+                 calendar: WorkCalendar, law: Law) -> None:
         self.event_time = settings.clock == "event"
         self.fire_batch = settings.fire_batch
         self.db = db
         self.publish = publish
         self.assignment = assignment
-        self.observe_lag = observe_lag
         self.metrics = metrics
         self.calendar = calendar
         self.law = law
@@ -77,7 +75,6 @@ class TimelinessEngine:
         self.index = DueIndex()
         # outbox entries whose publish is confirmed: dropped in the next transaction
         self.confirmed = Confirmations(db, drop_unpublished)
-        self.late: set[tuple[str, str]] = set()  # unpublished at the last rebuild
         # Batches and timer fires touch the same items: one at a time, so a verdict is
         # never published out of version order by this worker.
         self.lock = asyncio.Lock()
@@ -107,7 +104,6 @@ class TimelinessEngine:
                 await self._fire(clock)  # deadlines the watermark has just passed
         _log.debug("batch done", extra={"events": len(events), "fold_s": folded - started,
                                         "fire_s": time.perf_counter() - folded})
-        self.observe_lag(events)
 
     async def _fold(self, conn: asyncpg.Connection, located: list[Located]
                     ) -> tuple[int, Saved]:
@@ -148,13 +144,10 @@ class TimelinessEngine:
             if not due:
                 return
             keys = [(kind, item_id) for _, kind, item_id in due]
-            # listed in the outbox (or pending) at the rebuild: fired whatever their time
-            late = [key for key in keys if key in self.late]
-            self.late.difference_update(late)
 
-            async def work(conn: asyncpg.Connection, keys: list[tuple[str, str]] = keys,
-                           late: list[tuple[str, str]] = late) -> Saved:
-                rows = await lock_items(conn, keys, due_by=clock, unpublished=late)
+            async def work(conn: asyncpg.Connection, keys: list[tuple[str, str]] = keys
+                           ) -> Saved:
+                rows = await lock_items(conn, keys, due_by=clock)
                 results = [(row, rejudge(row, clock, self.calendar, self.law, self.policy))
                            for row in rows.values()]
                 return await self._save(conn, results)
@@ -196,7 +189,6 @@ class TimelinessEngine:
             entries = await self.db.transact(partial(due_entries, topic=topic,
                                                      partition=partition))
             self.index.load((topic, partition), entries)
-            self.late.update((kind, item_id) for at, kind, item_id in entries if at < 0)
             _log.info("due index rebuilt", extra={
                 "topic": topic, "partition": partition, "entries": len(entries),
                 "seconds": round(time.monotonic() - started, 3)})

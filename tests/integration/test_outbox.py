@@ -1,0 +1,57 @@
+"""Timeliness' outbox on a real PostgreSQL: an entry a crashed worker never dropped is
+fired once by the next rebuild, not at every rebuild after it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from govmon.adapters.db import connect
+from govmon.adapters.item_store import (
+    add_unpublished,
+    due_entries,
+    lock_items,
+    save_items,
+)
+from govmon.handlers.items import ItemRow
+from govmon.rules import ItemFacts
+
+TOPIC = "gov.applications.v1"
+
+
+def _row(item_id: str, partition: int, next_due_us: int | None = None) -> ItemRow:
+    return ItemRow(kind="case", item_id=item_id, topic=TOPIC, partition=partition,
+                   facts=ItemFacts("case", item_id, []), next_due_us=next_due_us)
+
+
+async def _scenario(url: str) -> None:
+    conn = await connect(url)
+    try:
+        rows = [_row("C-0", 0), _row("C-1", 1), _row("C-due", 0, next_due_us=500)]
+        async with conn.transaction():
+            await save_items(conn, rows)
+            # a batch committed with its outbox entry; the worker died before the
+            # broker's acknowledgement, so the entry was never dropped
+            await add_unpublished(conn, rows[:2])
+
+        async with conn.transaction():
+            entries = await due_entries(conn, TOPIC, 0)
+        assert sorted(entries) == [(-1, "case", "C-0"), (500, "case", "C-due")]
+        assert await conn.fetchval("SELECT count(*) FROM unpublished_verdicts") == 0
+        # the entry's item in another partition is flagged for that partition's owner
+        async with conn.transaction():
+            assert await due_entries(conn, TOPIC, 1) == [(-1, "case", "C-1")]
+
+        # firing judges and stores the item, which clears its flag
+        async with conn.transaction():
+            locked = await lock_items(conn, [("case", "C-0")], due_by=0)
+            assert list(locked) == [("case", "C-0")]
+            await save_items(conn, [_row("C-0", 0)])
+        async with conn.transaction():
+            assert await due_entries(conn, TOPIC, 0) == [(500, "case", "C-due")]
+            assert await lock_items(conn, [("case", "C-0")], due_by=0) == {}
+    finally:
+        await conn.close()
+
+
+def test_left_over_entry_fires_once(database_url: str) -> None:
+    asyncio.run(_scenario(database_url))
