@@ -120,6 +120,9 @@ class Database:
         self.max_size = max_size
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
+        # Transactions cut by an outage and run again: the first run's COMMIT may have
+        # gone through unseen (see TimelinessEngine._sync_partitions).
+        self.interrupted = 0
 
     async def pool(self) -> asyncpg.Pool:
         async with self._lock:
@@ -137,6 +140,7 @@ class Database:
                 async with pool.acquire() as conn, conn.transaction():
                     return await work(conn)
             except RETRYABLE as exc:
+                self.interrupted += 1
                 if time.monotonic() > give_up:
                     raise
                 _log.warning("database unavailable, retrying",

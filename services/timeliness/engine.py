@@ -75,6 +75,7 @@ class TimelinessEngine:
         self.index = DueIndex()
         # outbox entries whose publish is confirmed: dropped in the next transaction
         self.confirmed = Confirmations(db, drop_unpublished)
+        self.interrupted = db.interrupted  # as of the last full rebuild
         # Batches and timer fires touch the same items: one at a time, so a verdict is
         # never published out of version order by this worker.
         self.lock = asyncio.Lock()
@@ -102,6 +103,9 @@ class TimelinessEngine:
             folded = time.perf_counter()
             if self.event_time and clock is not None:
                 await self._fire(clock)  # deadlines the watermark has just passed
+                if self.db.interrupted != self.interrupted:  # see _sync_partitions
+                    await self._sync_partitions()
+                    await self._fire(clock)
         _log.debug("batch done", extra={"events": len(events), "fold_s": folded - started,
                                         "fire_s": time.perf_counter() - folded})
 
@@ -182,7 +186,14 @@ class TimelinessEngine:
         storage, drop those of revoked ones."""
         assigned = self.assignment()
         held = self.index.partitions()
-        for gone in held - assigned:
+        if self.db.interrupted != self.interrupted:
+            # A transaction an outage cut may have committed unseen.  Its rerun finds
+            # what it fired no longer due and publishes nothing, but the first run's
+            # outbox entry is in the record: rebuilding every heap fires its items
+            # (``due_entries``), before the batch's offsets are committed.
+            self.interrupted = self.db.interrupted
+            held = set()
+        for gone in self.index.partitions() - (assigned & held):
             self.index.drop(gone)
         for topic, partition in sorted(assigned - held):
             started = time.monotonic()

@@ -55,3 +55,51 @@ async def _scenario(url: str) -> None:
 
 def test_left_over_entry_fires_once(database_url: str) -> None:
     asyncio.run(_scenario(database_url))
+
+
+async def _interrupted(url: str, bootstrap: str) -> list[str]:
+    """Item ids the engine publishes after a commit it did not see, before and after it
+    learns that a transaction was interrupted."""
+    from govmon.adapters.db import Database
+    from govmon.adapters.item_store import advance_clock
+    from govmon.adapters.metrics import TimelinessMetrics, new_registry
+    from govmon.adapters.publisher import Publisher
+    from govmon.contract import topics
+    from govmon.rules import load_calendar, load_law, year_start
+    from govmon.settings import load_settings
+    from services.timeliness.engine import CLOCK, TimelinessEngine
+    from tests.support.kafka_io import read_all
+
+    db = Database(url, retry_for=30)
+    publisher = Publisher(bootstrap, topics.TIMELINESS.name, retry_for=30)
+    engine = TimelinessEngine(load_settings(clock="event", database_url=url), db,
+                              publisher, lambda: {(TOPIC, 0)},
+                              TimelinessMetrics(new_registry()), load_calendar(), load_law())
+
+    async def published() -> list[str]:
+        records = await read_all(bootstrap, topics.TIMELINESS)
+        return sorted(str(r.json()["item_id"]) for r in records)
+
+    try:
+        await engine.tick()  # heaps built from an empty record
+        conn = await connect(url)
+        try:
+            async with conn.transaction():  # the unseen commit of a fire that was cut
+                await advance_clock(conn, CLOCK, year_start(2017))
+                await save_items(conn, [_row("C-cut", 0, next_due_us=year_start(2018))])
+                await add_unpublished(conn, [_row("C-cut", 0)])
+        finally:
+            await conn.close()
+        await engine.tick()
+        before = await published()
+        db.interrupted += 1  # as Database.transact counts a rerun
+        await engine.tick()
+        return before + ["|"] + await published()
+    finally:
+        await publisher.stop()
+        await db.close()
+
+
+def test_interrupted_transaction_publishes_its_outbox(database_url: str,
+                                                      clean_kafka: str) -> None:
+    assert asyncio.run(_interrupted(database_url, clean_kafka)) == ["|", "C-cut"]
