@@ -16,6 +16,16 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 
 
+async def execute_sql(url: str, sql: str) -> None:
+    from govmon.adapters.db import connect
+
+    conn = await connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -39,6 +49,12 @@ class Stack:
                     libs=kafka.ensure_artifacts(cache), log_file=self.scratch / "kafka.log",
                     heap="768m")
         self.bootstrap = f"127.0.0.1:{port}"
+        self.server_url = postgres.start(self.scratch / "pg")
+        # Latency is measured to a row's commit, which PostgreSQL records only with
+        # track_commit_timestamp (a restart makes it take effect).
+        asyncio.run(execute_sql(self.server_url,
+                             "ALTER SYSTEM SET track_commit_timestamp = on"))
+        postgres.stop(self.scratch / "pg")
         self.server_url = postgres.start(self.scratch / "pg")
         asyncio.run(ensure_topics(self.bootstrap))
         return self
