@@ -52,8 +52,7 @@ class Stack:
         self.server_url = postgres.start(self.scratch / "pg")
         # Latency is measured to a row's commit, which PostgreSQL records only with
         # track_commit_timestamp (a restart makes it take effect).
-        asyncio.run(execute_sql(self.server_url,
-                             "ALTER SYSTEM SET track_commit_timestamp = on"))
+        asyncio.run(execute_sql(self.server_url, "ALTER SYSTEM SET track_commit_timestamp = on"))
         postgres.stop(self.scratch / "pg")
         self.server_url = postgres.start(self.scratch / "pg")
         asyncio.run(ensure_topics(self.bootstrap))
