@@ -17,12 +17,13 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from tqdm import tqdm
 
+from govmon.adapters.publisher import CachedPartitioner, Outgoing, send_batched
 from govmon.bootstrap import require_bootstrap
 from govmon.contract.topics import PIPELINE
 from govmon.settings import Settings
 
 MAX_RECORD = 900 * 1024  # below the broker's default 1 MiB message.max.bytes
-IN_FLIGHT = 5000
+CHUNK = 5000  # lines handed to the producer at once
 
 
 class _Identity(msgspec.Struct):
@@ -47,33 +48,56 @@ def _key(line: bytes) -> bytes | None:
     return None
 
 
+class _Sender:
+    """Sends lines a chunk at a time as whole per-partition batches
+    (``publisher.send_batched``: a ``send()`` per line cost more than the rest of
+    produce), with up to two chunks in flight, and says per line what the broker did."""
+
+    def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
+        self.producer, self.topic = producer, topic
+        self.partitioner = CachedPartitioner()
+        self.sent = 0
+        self.refused: list[tuple[int, str]] = []
+        self._in_flight: list[tuple[list[int], list[tuple[asyncio.Future[object], list[int]]]]]
+        self._in_flight = []
+
+    async def send(self, numbers: list[int], records: list[Outgoing]) -> None:
+        if records:
+            batches = await send_batched(self.producer, self.partitioner, records)
+            self._in_flight.append((numbers, batches))
+        while len(self._in_flight) > 1:  # the next chunk is built while this one flies
+            await self._settle(*self._in_flight.pop(0))
+
+    async def finish(self) -> None:
+        while self._in_flight:
+            await self._settle(*self._in_flight.pop(0))
+
+    async def _settle(self, numbers: list[int],
+                      batches: list[tuple[asyncio.Future[object], list[int]]]) -> None:
+        for future, positions in batches:
+            try:
+                await future
+                self.sent += len(positions)
+            except KafkaError as exc:
+                self.refused.extend((numbers[p], f"broker refused: {exc}") for p in positions)
+
+
 async def _produce(bootstrap: str, path: Path, size: int, topic: str, progress: bool
                    ) -> tuple[int, list[tuple[int, str]]]:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
                                 enable_idempotence=True, linger_ms=5,
-                                max_request_size=1024 * 1024)
+                                max_batch_size=256 * 1024, max_request_size=1024 * 1024)
     await producer.start()
-    sent = 0
+    sender = _Sender(producer, topic)
     refused: list[tuple[int, str]] = []
-    pending: list[tuple[int, asyncio.Future[object]]] = []
-
-    async def drain() -> None:
-        nonlocal sent
-        for number, fut in pending:
-            try:
-                await fut
-                sent += 1
-            except KafkaError as exc:
-                refused.append((number, f"broker refused: {exc}"))
-        pending.clear()
-
     headers = [("content-type", b"application/cloudevents+json")]
+    numbers: list[int] = []
+    records: list[Outgoing] = []
     try:
         with path.open("rb") as fh, tqdm(total=size, unit="B", unit_scale=True,
                                           disable=not progress, file=sys.stderr,
                                           desc="produce") as bar:
             for number, line in enumerate(fh, start=1):
-                bar.update(len(line))
                 line = line.strip()
                 if not line:
                     continue
@@ -86,14 +110,18 @@ async def _produce(bootstrap: str, path: Path, size: int, topic: str, progress: 
                 except UnicodeDecodeError as exc:
                     refused.append((number, f"not UTF-8: {exc}"))
                     continue
-                fut = await producer.send(topic, line, key=_key(line), headers=headers)
-                pending.append((number, fut))
-                if len(pending) >= IN_FLIGHT:
-                    await drain()
-            await drain()
+                numbers.append(number)
+                records.append((topic, _key(line), line, headers))
+                if len(records) >= CHUNK:
+                    await sender.send(numbers, records)
+                    bar.update(fh.tell() - bar.n)
+                    numbers, records = [], []
+            await sender.send(numbers, records)
+            await sender.finish()
+            bar.update(size - bar.n)
     finally:
         await producer.stop()
-    return sent, refused
+    return sender.sent, sorted(refused + sender.refused)
 
 
 def produce_file(settings: Settings, path: Path, *, topic: str, wait: bool,

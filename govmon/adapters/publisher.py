@@ -16,6 +16,7 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -86,7 +87,8 @@ class Publisher:
         while True:
             try:
                 producer = await self._started()
-                await asyncio.gather(*await self._send_batches(producer, records))
+                sent = await send_batched(producer, self._partitioner, records)
+                await asyncio.gather(*(future for future, _ in sent))
                 return
             except KafkaError as exc:
                 if time.monotonic() > give_up:
@@ -97,32 +99,6 @@ class Publisher:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def _send_batches(self, producer: AIOKafkaProducer, records: list[Outgoing]
-                            ) -> list[asyncio.Future[object]]:
-        """Fill one batch per partition and hand over whole batches: `send()` per
-        record (a future, a partition lookup and a queue step each) was a third of
-        ingest's time.  Batches of one partition are queued in order, and the
-        idempotent producer keeps them in order."""
-        partitions: dict[str, list[int]] = {}
-        open_batches: dict[tuple[str, int], BatchBuilder] = {}
-        futures: list[asyncio.Future[object]] = []
-        for topic, key, value, headers in records:
-            known = partitions.get(topic)
-            if known is None:
-                known = partitions[topic] = sorted(await producer.partitions_for(topic))
-            where = (topic, self._partitioner(key, known, known))
-            batch = open_batches.get(where)
-            if batch is None:
-                batch = open_batches[where] = producer.create_batch()
-            if batch.append(timestamp=None, key=key, value=value,
-                            headers=headers or []) is None:  # full: send it, start anew
-                futures.append(await producer.send_batch(batch, topic, partition=where[1]))
-                batch = open_batches[where] = producer.create_batch()
-                batch.append(timestamp=None, key=key, value=value, headers=headers or [])
-        for (topic, partition), batch in open_batches.items():
-            futures.append(await producer.send_batch(batch, topic, partition=partition))
-        return futures
-
     async def stop(self) -> None:
         producer, self._producer = self._producer, None
         if producer is not None:
@@ -130,3 +106,35 @@ class Publisher:
                 await producer.stop()
             except KafkaError:
                 pass  # closing a broken producer: nothing left to save
+
+
+async def send_batched(producer: AIOKafkaProducer, partitioner: CachedPartitioner,
+                       records: Sequence[Outgoing]
+                       ) -> list[tuple[asyncio.Future[object], list[int]]]:
+    """Hand ``records`` to ``producer`` as whole batches, one per partition at a time:
+    `send()` per record (a future, a partition lookup and a queue step each) was a
+    third of ingest's time.  Returns each batch's delivery future with the positions
+    (in ``records``) of the records it carries, for callers that report per record.
+    Batches of one partition are queued in order, and an idempotent producer keeps
+    them in order."""
+    partitions: dict[str, list[int]] = {}
+    open_batches: dict[tuple[str, int], tuple[BatchBuilder, list[int]]] = {}
+    sent: list[tuple[asyncio.Future[object], list[int]]] = []
+    for position, (topic, key, value, headers) in enumerate(records):
+        known = partitions.get(topic)
+        if known is None:
+            known = partitions[topic] = sorted(await producer.partitions_for(topic))
+        where = (topic, partitioner(key, known, known))
+        current = open_batches.get(where)
+        if current is None:
+            current = open_batches[where] = (producer.create_batch(), [])
+        if current[0].append(timestamp=None, key=key, value=value,
+                             headers=headers or []) is None:  # full: send it, start anew
+            sent.append((await producer.send_batch(current[0], topic, partition=where[1]),
+                         current[1]))
+            current = open_batches[where] = (producer.create_batch(), [])
+            current[0].append(timestamp=None, key=key, value=value, headers=headers or [])
+        current[1].append(position)
+    for (topic, partition), (batch, positions) in open_batches.items():
+        sent.append((await producer.send_batch(batch, topic, partition=partition), positions))
+    return sent
