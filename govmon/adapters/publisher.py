@@ -15,12 +15,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import struct
 import time
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from aiokafka.partitioner import murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 
 _log = logging.getLogger(__name__)
@@ -28,10 +28,32 @@ Headers = list[tuple[str, bytes]]
 Outgoing = tuple[str, bytes | None, bytes | None, Headers | None]  # topic, key, value, headers
 
 
+_M, _MASK = 0x5BD1E995, 0xFFFFFFFF  # murmur2's mixing constant; 32-bit wrap-around
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 (the Java client's ``Utils.murmur2``, as an unsigned 32-bit int),
+    the hash every Kafka client partitions keys by.  aiokafka's is pure Python too, but
+    reads a byte at a time: this reads the 4-byte words at once and is twice as fast
+    (it was half of `govmon produce`'s time, whose keys never repeat).  Tested against
+    aiokafka's and against values from the Java client."""
+    length = len(data)
+    h = 0x9747B28C ^ length
+    whole = length & ~3
+    for k in struct.unpack(f"<{whole >> 2}I", data[:whole]):
+        k = (k * _M) & _MASK
+        h = ((h * _M) & _MASK) ^ (((k ^ (k >> 24)) * _M) & _MASK)
+    if length & 3:  # the last 1-3 bytes, little-endian
+        h = ((h ^ int.from_bytes(data[whole:], "little")) * _M) & _MASK
+    h ^= h >> 13
+    h = (h * _M) & _MASK
+    return h ^ (h >> 15)
+
+
 class CachedPartitioner:
     """aiokafka's default partitioning (murmur2 of the key, as the Java client), with
-    the result remembered per key: keys repeat (units, items) and aiokafka's murmur2 is
-    pure Python, a seventh of ingest's time without the cache."""
+    the result remembered per key: keys repeat (units, items) and murmur2 in Python
+    costs microseconds (a seventh of ingest's time without the cache)."""
 
     def __init__(self, capacity: int = 200_000) -> None:
         self.capacity = capacity

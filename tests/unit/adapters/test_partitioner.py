@@ -1,11 +1,13 @@
 """The cached partitioner must place every key exactly where aiokafka's (and the Java
 client's) default partitioner does: consumers partitioned by item rely on it."""
 
+import pytest
 from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.partitioner import murmur2 as aiokafka_murmur2
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govmon.adapters.publisher import CachedPartitioner
+from govmon.adapters.publisher import CachedPartitioner, murmur2
 
 
 @given(keys=st.lists(st.binary(min_size=1, max_size=40), min_size=1, max_size=50),
@@ -27,3 +29,17 @@ def test_partition_count_change_is_not_served_from_the_cache() -> None:
 
 def test_no_key_goes_to_an_available_partition() -> None:
     assert CachedPartitioner()(None, [0, 1, 2], [2]) == 2
+
+
+# Computed with the Java client: Utils.toPositive(Utils.murmur2(key)) % 1000 (kafka-clients
+# 4.4.0), so keyed records land where a Java producer would put them.
+@pytest.mark.parametrize(("key", "partition"), [
+    (b"", 681), (b"a", 524), (b"ab", 434), (b"abc", 107), (b"123456789", 566), (b"21", 340),
+    (b"unit-7", 598), (b"https://gov.yueyang.example/units/U-0001\x00evt-000123456", 713)])
+def test_murmur2_as_the_java_client(key: bytes, partition: int) -> None:
+    assert (murmur2(key) & 0x7FFFFFFF) % 1000 == partition
+
+
+@given(st.binary(max_size=300))
+def test_murmur2_equals_aiokafkas(key: bytes) -> None:
+    assert murmur2(key) == aiokafka_murmur2(key)
