@@ -13,17 +13,18 @@ assessment instead (20 ms per batch at 36,000 units, growing with the table)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import asyncpg
 import msgspec
 
 from govmon.contract.derived import ItemAssessed, ScoreChanged
-from govmon.handlers.scoring import years_of
-from govmon.rules import ItemAssessment, ItemKey, Mark, UnitScore, to_datetime
+from govmon.handlers.scoring import deduction_changes, years_of
+from govmon.rules import Deduction, ItemAssessment, ItemKey, Mark, UnitScore, to_datetime
 
 _ASSESSMENT = msgspec.json.Decoder(ItemAssessment)
+UnitYear = tuple[str, int]
 _ENCODE = msgspec.json.Encoder().encode
 
 
@@ -182,11 +183,17 @@ class NewScore:
     digest: str
 
 
-async def save_scores(conn: asyncpg.Connection, scores: list[NewScore]) -> None:
-    """Replace the unit-years' scores and deductions; append to their history.  Four
-    statements for the whole batch, over arrays (see item_store.save_items)."""
+async def save_scores(conn: asyncpg.Connection, scores: list[NewScore],
+                      stored: Mapping[UnitYear, Sequence[Deduction]] | None = None) -> None:
+    """Replace the unit-years' scores and deductions; append to their history.  At most
+    five statements for the whole batch, over arrays (see item_store.save_items).
+
+    ``stored``: the deduction rows some unit-years are known to have (the caller's
+    record of what it wrote, vouched for by the stored digest): only their differences
+    are written.  The others are replaced as a whole."""
     if not scores:
         return
+    stored = stored or {}
     units = [s.score.unit_id for s in scores]
     years = [s.year for s in scores]
     await conn.execute(
@@ -207,10 +214,31 @@ async def save_scores(conn: asyncpg.Connection, scores: list[NewScore]) -> None:
         [s.score.grade for s in scores], [s.score.deducted for s in scores],
         [s.final for s in scores], [s.as_of for s in scores], [s.version for s in scores],
         [s.digest for s in scores])
-    await conn.execute(
-        """DELETE FROM deductions d USING unnest($1::text[], $2::integer[]) AS x(u, y)
-           WHERE d.unit_id = x.u AND d.year = x.y""", units, years)
-    rows = [(s.score.unit_id, s.year, d) for s in scores for d in s.score.deductions]
+    whole: list[UnitYear] = []
+    gone: list[tuple[str, int, str, str]] = []
+    rows: list[tuple[str, int, Deduction]] = []
+    for s in scores:
+        unit, year = s.score.unit_id, s.year
+        known = stored.get((unit, year))
+        if known is None:
+            whole.append((unit, year))
+            rows += [(unit, year, d) for d in s.score.deductions]
+        else:
+            removed, added = deduction_changes(known, s.score.deductions)
+            gone += [(unit, year, rule, ref) for rule, ref in removed]
+            rows += [(unit, year, d) for d in added]
+    if whole:
+        await conn.execute(
+            """DELETE FROM deductions d USING unnest($1::text[], $2::integer[]) AS x(u, y)
+               WHERE d.unit_id = x.u AND d.year = x.y""",
+            [u for u, _ in whole], [y for _, y in whole])
+    if gone:
+        await conn.execute(
+            """DELETE FROM deductions d
+               USING unnest($1::text[], $2::integer[], $3::text[], $4::text[]) AS x(u, y, r, f)
+               WHERE d.unit_id = x.u AND d.year = x.y AND d.rule = x.r AND d.ref = x.f""",
+            [g[0] for g in gone], [g[1] for g in gone], [g[2] for g in gone],
+            [g[3] for g in gone])
     if rows:
         # event_ids travel as JSON arrays: unnest flattens arrays of arrays.
         await conn.execute(

@@ -5,13 +5,14 @@ touches and a unit-year's score, derived from every stored assessment of the uni
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from hashlib import blake2b
 
 import msgspec
 
 from govmon.rules import (
     Catalog,
+    Deduction,
     ItemAssessment,
     ItemFacts,
     Mark,
@@ -79,3 +80,14 @@ def registration(facts: ItemFacts, as_of: int) -> Mark | None:
         if mark.what == REGISTERED:
             found = mark
     return found
+
+
+def deduction_changes(stored: Sequence[Deduction], new: Sequence[Deduction]
+                      ) -> tuple[list[tuple[str, str]], list[Deduction]]:
+    """What turns a unit-year's stored deduction rows into ``new``: the (rule, ref) keys
+    to delete (gone or changed; ref '' for year-end rules, as stored) and the
+    deductions to insert.  A score change usually adds one deduction to a unit-year
+    that has hundreds by December: rewriting them all each time grew with the year."""
+    before, after = set(stored), set(new)
+    gone = [(d.rule, d.ref or "") for d in stored if d not in after]
+    return gone, [d for d in new if d not in before]

@@ -4,7 +4,8 @@ Per batch, one transaction: unit-level events (registrations, reports, findings)
 folded into their own items and judged, exactly as timeliness does for its items; every
 verdict, theirs and timeliness', replaces the stored one only if its version is higher;
 then each touched unit-year is scored again from *all* its stored verdicts (derived,
-never incremented), and where the result differs its score, deductions and history are
+never incremented), and where the result differs its score, deductions (only those
+that changed, where this worker knows the stored ones: ``written.py``) and history are
 written with ``pending`` set.  After the commit the changed scores are published
 (built from what the transaction wrote, not read back), and once the broker has
 acknowledged them their flag is cleared in the worker's next transaction - one
@@ -62,6 +63,7 @@ from govmon.rules import (
     Catalog,
     CatalogError,
     CatalogMissingError,
+    Deduction,
     Law,
     WorkCalendar,
     instant,
@@ -70,9 +72,11 @@ from govmon.rules import (
 )
 from govmon.settings import Settings
 from services.scoring.verdicts import Entry, VerdictCache, apply, by_unit
+from services.scoring.written import WrittenDeductions
 
 CLOCK = "scoring"
 CACHED_VERDICTS = 200_000  # verdicts kept between batches, all units (~1 KB each)
+WRITTEN_UNIT_YEARS = 20_000  # unit-years whose deduction rows are kept (see written.py)
 _log = logging.getLogger("govmon.scoring")
 Publish = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]
 Pairs = set[tuple[str, int]]
@@ -98,6 +102,7 @@ class ScoringEngine:
         self.policy = AlertPolicy()
         self.catalogs: dict[int, Catalog | None] = {}
         self.cache = VerdictCache(CACHED_VERDICTS)
+        self.written = WrittenDeductions(WRITTEN_UNIT_YEARS)
         # published scores: their `pending` flags are cleared in the next transaction
         # (by version, so a newer change stays pending)
         self.confirmed = Confirmations(db, scores_published)
@@ -138,6 +143,7 @@ class ScoringEngine:
                 lambda conn: self._apply(conn, verdicts, located, latest))
             applied = time.perf_counter()
             self.cache.put(staged)
+            self.written.put(changed)
             await self._publish([score_changed(new) for new in changed])
         _log.debug("batch done", extra={
             "events": len(events), "scores": len(changed), "wait_s": locked - started,
@@ -146,13 +152,14 @@ class ScoringEngine:
     async def tick(self) -> None:
         """Timer: year-end rules once the clock enters a new year, facts dated in the
         future coming into view (wall clock), and publishes a crash left pending."""
-        async def work(conn: asyncpg.Connection) -> tuple[dict[str, Entry], list[ScoreChanged]]:
-            staged, _ = await self._apply(conn, [], [], None, tick=True)
-            return staged, await pending_scores(conn)  # this tick's and a crash's leftovers
+        async def work(conn: asyncpg.Connection) -> tuple[Rescored, list[ScoreChanged]]:
+            rescored = await self._apply(conn, [], [], None, tick=True)
+            return rescored, await pending_scores(conn)  # this tick's and a crash's leftovers
 
         async with self.lock:
-            staged, pending = await self.confirmed.transact(work)
+            (staged, changed), pending = await self.confirmed.transact(work)
             self.cache.put(staged)
+            self.written.put(changed)
             await self._publish(pending)
 
     async def _publish(self, scores: list[ScoreChanged]) -> None:
@@ -237,6 +244,7 @@ class ScoringEngine:
         verdicts = {unit: list(entry.verdicts.values()) for unit, entry in staged.items()}
         stored = await stored_digests(conn, pairs)
         changed: list[NewScore] = []
+        known: dict[tuple[str, int], tuple[Deduction, ...]] = {}
         for unit, year in sorted(pairs):
             catalog = self.catalog(year)
             assert catalog is not None
@@ -247,7 +255,10 @@ class ScoringEngine:
             version, previous = stored.get((unit, year), (0, ""))
             if previous != fingerprint:
                 changed.append(NewScore(score, year, final, clock, version + 1, fingerprint))
-        await save_scores(conn, changed)
+                rows = self.written.known((unit, year), previous)
+                if rows is not None:
+                    known[(unit, year)] = rows
+        await save_scores(conn, changed, known)
         self.metrics.changes.inc(len(changed))
         return staged, changed
 

@@ -4,9 +4,12 @@ from all of the unit's verdicts exactly as evaluate does."""
 from __future__ import annotations
 
 import msgspec
+from hypothesis import given
+from hypothesis import strategies as st
 
 from govmon.contract.codec import decode_event
 from govmon.handlers.scoring import (
+    deduction_changes,
     digest,
     is_final,
     registration,
@@ -15,7 +18,7 @@ from govmon.handlers.scoring import (
     unit_info,
     years_of,
 )
-from govmon.rules import Ledger, assess_all, evaluate, year_start
+from govmon.rules import Deduction, Ledger, assess_all, evaluate, year_start
 from govmon.simulate import generate
 from tests.unit.rules.builders import at, calendar, catalog, finding, law, unit
 
@@ -59,3 +62,39 @@ def test_latest_registration_wins_and_digest_tracks_finality() -> None:
     score = score_year(info, [], catalog(), 2017, at("2017-12-01T00:00:00"))
     assert not is_final(2017, at("2017-12-31T23:59:59")) and is_final(2017, year_start(2018))
     assert digest(score, False) != digest(score, True) == digest(score, True)
+
+
+_deduction = st.builds(
+    Deduction, rule=st.sampled_from(["reply_overdue", "dispute_liable", "reports_shortfall"]),
+    points=st.sampled_from([0.5, 1.0, 2.0]), ref=st.sampled_from([None, "C-1", "C-2", "P-1"]),
+    event_ids=st.lists(st.sampled_from(["e1", "e2", "e3"]), max_size=2).map(tuple),
+    at=st.sampled_from([None, 1, 2]), cap_group=st.sampled_from([None, "replies"]))
+
+
+def _rows(deductions: list[Deduction]) -> list[Deduction]:
+    """As the table can hold them: one row per (rule, ref)."""
+    return list({(d.rule, d.ref or ""): d for d in deductions}.values())
+
+
+@given(st.lists(_deduction).map(_rows), st.lists(_deduction).map(_rows))
+def test_deduction_changes_turn_the_stored_rows_into_the_new(
+        stored: list[Deduction], new: list[Deduction]) -> None:
+    gone, added = deduction_changes(stored, new)
+    table = {(d.rule, d.ref or ""): d for d in stored}
+    for key in gone:
+        del table[key]  # a key deleted is one the table has
+    for d in added:
+        assert (d.rule, d.ref or "") not in table  # the insert never conflicts
+        table[(d.rule, d.ref or "")] = d
+    assert sorted(table.values(), key=repr) == sorted(new, key=repr)
+    assert len(gone) + len(added) <= len(stored) + len(new)
+
+
+def test_one_new_deduction_is_one_insert() -> None:
+    old = [Deduction("reply_overdue", 0.5, f"C-{n}", (f"e{n}",), n, "replies")
+           for n in range(300)]
+    new = [*old, Deduction("dispute_liable", 1.0, "D-1", ("e-d",), 400, "disputes")]
+    assert deduction_changes(old, new) == ([], [new[-1]])
+    changed = [*old[:-1], Deduction("reply_overdue", 0.5, "C-299", ("e299", "x"), 299,
+                                    "replies")]
+    assert deduction_changes(old, changed) == ([("reply_overdue", "C-299")], [changed[-1]])

@@ -1,0 +1,60 @@
+"""Scores and deductions on a real PostgreSQL: writing only the differences from the
+rows a worker knows leaves the table exactly as replacing them all would."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+
+from govmon.adapters.db import connect
+from govmon.adapters.score_store import NewScore, save_scores
+from govmon.rules import Deduction, UnitScore
+
+pytestmark = pytest.mark.integration
+
+
+def _score(unit: str, version: int, deductions: list[Deduction]) -> NewScore:
+    deducted = sum(d.points for d in deductions)
+    score = UnitScore(unit_id=unit, name=None, category="county", scored_as="county",
+                      score=100 - deducted, grade="excellent", deducted=deducted,
+                      deductions=tuple(deductions), caps=())
+    return NewScore(score, 2017, False, version, version, f"digest-{version}")
+
+
+def _late(case: str, *events: str) -> Deduction:
+    return Deduction("reply_overdue", 0.5, case, events or (f"e-{case}",), 1, "replies")
+
+
+async def _rows(conn: asyncpg.Connection, unit: str) -> list[tuple[object, ...]]:
+    records = await conn.fetch(
+        """SELECT rule, ref, points, event_ids, detail FROM deductions
+           WHERE unit_id = $1 AND year = 2017 ORDER BY rule, ref""", unit)
+    return [tuple(r) for r in records]
+
+
+async def _scenario(url: str) -> None:
+    conn = await connect(url)
+    try:
+        first = [_late("C-1"), _late("C-2"), _late("C-3"),
+                 Deduction("reports_shortfall", 1.5, None, (), None, "reports", "3 missing")]
+        later = [_late("C-1"), _late("C-3", "e-C-3", "e-x"),  # C-2 gone, C-3 changed
+                 Deduction("reports_shortfall", 1.5, None, (), None, "reports", "3 missing"),
+                 Deduction("dispute_liable", 1.0, "D-1", ("e-d",), 2, "disputes")]
+        for unit, known in (("U-diff", True), ("U-whole", False)):
+            async with conn.transaction():
+                await save_scores(conn, [_score(unit, 1, first)])
+            stored = {(unit, 2017): tuple(first)} if known else None
+            async with conn.transaction():
+                await save_scores(conn, [_score(unit, 2, later)], stored)
+        assert await _rows(conn, "U-diff") == await _rows(conn, "U-whole")
+        assert len(await _rows(conn, "U-diff")) == 4
+        assert ("reply_overdue", "C-3", 0.5) in [r[:3] for r in await _rows(conn, "U-diff")]
+        assert [r[3] for r in await _rows(conn, "U-diff") if r[1] == "C-3"] == [["e-C-3", "e-x"]]
+    finally:
+        await conn.close()
+
+
+def test_differences_written_equal_a_whole_replacement(database_url: str) -> None:
+    asyncio.run(_scenario(database_url))
