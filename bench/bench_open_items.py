@@ -45,7 +45,7 @@ async def _fill(url: str, count: int, first_due: int) -> float:
                 """INSERT INTO item_facts (kind, item_id, topic, partition, unit_id, facts,
                        marks, latest_us, version, assessed_us, next_due_us, deadline_us,
                        alerted_us, breached, pending)
-                   SELECT 'case', id, $1, p, 'U' || (n % 2000), f::jsonb, 1, $2, 1, $2, d, d,
+                   SELECT 'case', id, $1, p, 'U' || (n % 2000), f::json, 1, $2, 1, $2, d, d,
                           $2, '{}', false
                    FROM unnest($3::text[], $4::integer[], $5::text[], $6::bigint[],
                                $7::integer[]) AS t(id, p, f, d, n)""",

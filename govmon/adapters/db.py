@@ -105,9 +105,10 @@ def _text(value: str | bytes) -> str:
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    # jsonb as text both ways: the services encode and decode with msgspec themselves.
-    await conn.set_type_codec("jsonb", encoder=_text, decoder=lambda value: value,
-                              schema="pg_catalog", format="text")
+    # JSON as text both ways: the services encode and decode with msgspec themselves.
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(name, encoder=_text, decoder=lambda value: value,
+                                  schema="pg_catalog", format="text")
 
 
 class Database:
@@ -186,7 +187,7 @@ class Confirmations(Generic[C]):
 
 
 async def connect(url: str, **kwargs: Any) -> asyncpg.Connection:
-    """One connection with the same jsonb handling as the services' pools."""
+    """One connection with the same JSON handling as the services' pools."""
     conn = await asyncpg.connect(url, **kwargs)
     await _init_connection(conn)
     return conn

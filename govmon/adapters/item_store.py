@@ -52,7 +52,7 @@ async def save_items(conn: asyncpg.Connection, rows: Iterable[ItemRow]) -> None:
         return
     await conn.execute(
         f"""INSERT INTO item_facts ({_COLUMNS})
-            SELECT k, i, t, p, u, f::jsonb, m, l, v, a, n, d, al, string_to_array(b, ','), pe
+            SELECT k, i, t, p, u, f::json, m, l, v, a, n, d, al, string_to_array(b, ','), pe
             FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::text[],
                         $6::text[], $7::integer[], $8::bigint[], $9::bigint[], $10::bigint[],
                         $11::bigint[], $12::bigint[], $13::bigint[], $14::text[],

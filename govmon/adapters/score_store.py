@@ -68,7 +68,7 @@ async def store_assessments(conn: asyncpg.Connection, incoming: Iterable[ItemAss
     await conn.execute(
         """INSERT INTO assessments (kind, item_id, unit_id, version, assessed_us, next_due_us,
                                     created_us, years, body)
-           SELECT k, i, u, v, a, n, c, string_to_array(y, ',')::integer[], b::jsonb
+           SELECT k, i, u, v, a, n, c, string_to_array(y, ',')::integer[], b::json
            FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
                        $6::bigint[], $7::bigint[], $8::text[], $9::text[])
              AS x(k, i, u, v, a, n, c, y, b)
@@ -245,7 +245,7 @@ async def save_scores(conn: asyncpg.Connection, scores: list[NewScore],
             """INSERT INTO deductions (unit_id, year, rule, ref, points, cap_group, at_us,
                                        event_ids, detail)
                SELECT u, y, r, f, p, g, a,
-                      ARRAY(SELECT jsonb_array_elements_text(e::jsonb)), t
+                      ARRAY(SELECT json_array_elements_text(e::json)), t
                FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[],
                            $5::numeric[], $6::text[], $7::bigint[], $8::text[], $9::text[])
                  AS x(u, y, r, f, p, g, a, e, t)""",

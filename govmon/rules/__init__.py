@@ -31,7 +31,7 @@ Folding events into facts - idempotent per CloudEvents source+id, order-insensit
     ledger.fold_all(records: Iterable[(kind, item id, Mark)])  # the same, for a batch
     ledger.get(key) -> ItemFacts | None;  ledger.put(facts);  iter(ledger);  ledger.latest
     item_key(event) -> ItemKey                          # which item, without folding
-    to_builtins(facts) -> dict;  from_builtins(obj) -> ItemFacts   # JSON-able, for jsonb
+    to_builtins(facts) -> dict;  from_builtins(obj) -> ItemFacts   # JSON-able, for a json column
     facts_to_json(facts) -> bytes;  facts_from_json(bytes | str) -> ItemFacts  # the same, faster
 
 ``ItemKey`` is ``(kind, id)``, kind one of case, dispute, policy, incident, task,

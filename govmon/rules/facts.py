@@ -8,7 +8,7 @@ incrementing.  Verdicts are derived from the marks on demand, sorted by
 ``(at, event_id, source)``, so arrival order never matters.
 
 Facts are msgspec Structs: ``to_builtins``/``from_builtins`` give JSON-able values a
-service can store (e.g. in a PostgreSQL ``jsonb`` column).  Structs are ``gc=False`` and
+service can store (e.g. in a PostgreSQL ``json`` column).  Structs are ``gc=False`` and
 marks are ``array_like`` so that a year of a province (millions of marks) stays small
 and does not slow the cyclic garbage collector down.
 """
@@ -144,7 +144,7 @@ _FACTS_DECODER = msgspec.json.Decoder(ItemFacts)
 
 
 def facts_to_json(facts: ItemFacts) -> bytes:
-    """JSON of an item's facts (for a ``jsonb`` column; cheaper than ``to_builtins``)."""
+    """JSON of an item's facts (for a ``json`` column; cheaper than ``to_builtins``)."""
     return msgspec.json.encode(facts)
 
 
