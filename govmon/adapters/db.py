@@ -39,16 +39,23 @@ def sqlalchemy_url(database_url: str) -> str:
     return urlunsplit(("postgresql+asyncpg", *parts[1:]))
 
 
-def migrate(database_url: str) -> None:
-    """Apply every pending migration (idempotent).  Blocking: call before the loop runs,
-    or in a thread."""
-    from alembic import command
+def alembic_config(database_url: str) -> Any:
+    """The migrations' alembic ``Config`` for a database (also for tests that step
+    through revisions)."""
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url).replace("%", "%%"))
-    command.upgrade(config, "head")
+    return config
+
+
+def migrate(database_url: str) -> None:
+    """Apply every pending migration (idempotent).  Blocking: call before the loop runs,
+    or in a thread."""
+    from alembic import command
+
+    command.upgrade(alembic_config(database_url), "head")
 
 
 def migrate_when_up(database_url: str, *, wait: float) -> None:

@@ -1,0 +1,56 @@
+"""Migrations on a real PostgreSQL: 0005 turns the documents from jsonb into json and
+back without losing anything the services stored."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from alembic import command
+
+from govmon.adapters.db import alembic_config, connect
+
+pytestmark = pytest.mark.integration
+
+FACTS = '{"kind":"case","item_id":"C-1","marks":[]}'
+BODY = '{"key":["case","C-1"],"unit_id":"U-1","breaches":[]}'
+
+
+async def _insert(url: str) -> None:
+    conn = await connect(url)
+    try:
+        await conn.execute(
+            """INSERT INTO item_facts (kind, item_id, topic, partition, unit_id, facts, marks,
+                   latest_us, version, assessed_us, alerted_us, breached, pending)
+               VALUES ('case', 'C-1', 't', 0, 'U-1', $1::jsonb, 0, 1, 1, 1, -1, '{}', false)""",
+            FACTS)
+        await conn.execute(
+            """INSERT INTO assessments (kind, item_id, unit_id, version, assessed_us, years,
+                   body) VALUES ('case', 'C-1', 'U-1', 1, 1, '{}', $1::jsonb)""", BODY)
+    finally:
+        await conn.close()
+
+
+async def _documents(url: str) -> tuple[str, str, str, str]:
+    conn = await connect(url)
+    try:
+        facts = await conn.fetchrow(
+            "SELECT facts::text AS f, pg_typeof(facts)::text AS t FROM item_facts")
+        body = await conn.fetchrow(
+            "SELECT body->>'unit_id' AS u, pg_typeof(body)::text AS t FROM assessments")
+        return facts["f"], facts["t"], body["u"], body["t"]
+    finally:
+        await conn.close()
+
+
+def test_documents_survive_0005_both_ways(database_url: str) -> None:
+    config = alembic_config(database_url)
+    command.downgrade(config, "0004")
+    asyncio.run(_insert(database_url))
+    command.upgrade(config, "head")
+    facts, facts_type, unit, body_type = asyncio.run(_documents(database_url))
+    assert (facts_type, body_type, unit) == ("json", "json", "U-1")
+    assert json.loads(facts) == json.loads(FACTS)  # jsonb had put the keys in its order
+    command.downgrade(config, "0004")
+    assert asyncio.run(_documents(database_url))[1::2] == ("jsonb", "jsonb")
