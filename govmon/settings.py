@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     tick_interval: float = 0.5  # seconds between due-index checks (live deadlines)
     fire_batch: int = 1000  # due items re-assessed per database transaction
     db_retry: float = 300  # seconds to retry an unreachable database (or broker) before crashing
+    # Python's cyclic collector in the services: allocations between young collections
+    # (Python's default: 700).  See bootstrap.tune_collector.
+    gc_threshold: int = 50_000
 
     ingest_port: int = 8101
     timeliness_port: int = 8102
