@@ -66,7 +66,11 @@ class Stack:
 
     def run_services(self, database_url: str, **env: str) -> None:
         self.stop_services()
-        for name in ("ingest", "timeliness", "scoring"):
+        self.start_services(database_url, ("ingest", "timeliness", "scoring"), **env)
+
+    def start_services(self, database_url: str, names: tuple[str, ...], **env: str) -> None:
+        """Start ``names`` (beside any running) and wait until each is ready."""
+        for name in names:
             port = free_port()
             log = (self.scratch / f"{name}.log").open("ab")
             proc = subprocess.Popen(
@@ -76,7 +80,8 @@ class Stack:
                      "DATABASE_URL": database_url, f"GOVMON_{name.upper()}_PORT": str(port),
                      "GOVMON_LOG_LEVEL": "WARNING", **env})
             self.procs[name] = (proc, port)
-        for name, (proc, port) in self.procs.items():
+        for name in names:
+            proc, port = self.procs[name]
             deadline = time.monotonic() + 120
             while True:
                 assert proc.poll() is None, f"{name} exited; see {self.scratch}/{name}.log"

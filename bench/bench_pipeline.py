@@ -94,17 +94,21 @@ def catch_up(stack: Stack, scratch: Path, events: int) -> None:
     stack.stop_services()
     produce_file(load_settings(kafka_bootstrap_servers=stack.bootstrap), path,
                  topic="gov.events.raw", wait=False, progress=False)
-    stack.run_services(stack.database("bench_catch_up"), GOVMON_CLOCK="event")
-    # Timed from the moment all three are ready (consumers assigned: the backlog is
-    # only then being read), so their start-up is not charged; every backlog event goes
-    # through every stage inside the window.
+    url = stack.database("bench_catch_up")
+    # Timeliness and scoring first, ready and idle; the clock starts as ingest is
+    # launched, so every backlog event goes through every stage inside the window.
+    # Ingest's start-up (~1-2 s) is in the time, not in its CPU per event.
+    stack.start_services(url, ("timeliness", "scoring"), GOVMON_CLOCK="event")
     started, before = time.perf_counter(), stack.cpu_seconds()
+    stack.start_services(url, ("ingest",), GOVMON_CLOCK="event")
+    # ingest's CPU from when it is ready (consuming): its imports are not per event
+    before["ingest"] = stack.cpu_seconds().get("ingest", 0.0)
     asyncio.run(wait_for_groups(stack.bootstrap, PIPELINE, within=600, poll=0.1))
     took = time.perf_counter() - started
     used = {name: spent - before.get(name, 0.0) for name, spent in stack.cpu_seconds().items()}
     print(f"   catching up: {stats.valid:,} backlog events worked off in {took:.1f} s = "
-          f"{stats.valid / took:,.0f} events/s (from all services ready to no lag in any "
-          f"group); CPU per event: " + ", ".join(
+          f"{stats.valid / took:,.0f} events/s (from launching ingest, timeliness and "
+          f"scoring waiting, to no lag in any group); CPU per event: " + ", ".join(
               f"{name} {spent * 1e6 / stats.valid:.0f} us"
               for name, spent in sorted(used.items(), key=lambda kv: -kv[1])))
 

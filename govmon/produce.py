@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from tqdm import tqdm
 
-from govmon.adapters.publisher import CachedPartitioner, Outgoing, send_batched
+from govmon.adapters.publisher import Outgoing, default_partition, send_batched
 from govmon.bootstrap import require_bootstrap
 from govmon.contract.topics import PIPELINE
 from govmon.settings import Settings
@@ -53,9 +53,8 @@ class _Sender:
     (``publisher.send_batched``: a ``send()`` per line cost more than the rest of
     produce), with up to two chunks in flight, and says per line what the broker did."""
 
-    def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
-        self.producer, self.topic = producer, topic
-        self.partitioner = CachedPartitioner()
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self.producer = producer
         self.sent = 0
         self.refused: list[tuple[int, str]] = []
         self._in_flight: list[tuple[list[int], list[tuple[asyncio.Future[object], list[int]]]]]
@@ -63,7 +62,8 @@ class _Sender:
 
     async def send(self, numbers: list[int], records: list[Outgoing]) -> None:
         if records:
-            batches = await send_batched(self.producer, self.partitioner, records)
+            # A file's keys (source + id) do not repeat: no partition cache.
+            batches = await send_batched(self.producer, default_partition, records)
             self._in_flight.append((numbers, batches))
         while len(self._in_flight) > 1:  # the next chunk is built while this one flies
             await self._settle(*self._in_flight.pop(0))
@@ -88,7 +88,7 @@ async def _produce(bootstrap: str, path: Path, size: int, topic: str, progress: 
                                 enable_idempotence=True, linger_ms=5,
                                 max_batch_size=256 * 1024, max_request_size=1024 * 1024)
     await producer.start()
-    sender = _Sender(producer, topic)
+    sender = _Sender(producer)
     refused: list[tuple[int, str]] = []
     headers = [("content-type", b"application/cloudevents+json")]
     numbers: list[int] = []

@@ -28,9 +28,13 @@ TRANSIENT = (
     asyncpg.TooManyConnectionsError,
 )
 # A transaction that failed for one of these is simply run again from the start.
-# (InternalClientError: asyncpg resetting a connection the server dropped mid-query.)
+# (InternalClientError: asyncpg resetting a connection the server dropped mid-query.
+# InvalidCachedStatementError, OutdatedSchemaCacheError: a migration, e.g. by a newer
+# worker starting, changed a table under a prepared statement; asyncpg prepares it
+# again on the rerun.)
 RETRYABLE = (*TRANSIENT, asyncpg.PostgresConnectionError, asyncpg.DeadlockDetectedError,
-             asyncpg.SerializationError, asyncpg.InternalClientError)
+             asyncpg.SerializationError, asyncpg.InternalClientError,
+             asyncpg.InvalidCachedStatementError, asyncpg.OutdatedSchemaCacheError)
 
 
 def sqlalchemy_url(database_url: str) -> str:

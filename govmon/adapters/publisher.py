@@ -17,7 +17,7 @@ import logging
 import random
 import struct
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -50,6 +50,18 @@ def murmur2(data: bytes) -> int:
     return h ^ (h >> 15)
 
 
+Partitioner = Callable[[bytes | None, list[int], list[int]], int]
+
+
+def default_partition(key: bytes | None, all_partitions: list[int],
+                      available: list[int]) -> int:
+    """aiokafka's default partitioner (the Java client's): murmur2 of the key; a record
+    without one goes to any available partition."""
+    if key is None:
+        return random.choice(available or all_partitions)
+    return all_partitions[(murmur2(key) & 0x7FFFFFFF) % len(all_partitions)]
+
+
 class CachedPartitioner:
     """aiokafka's default partitioning (murmur2 of the key, as the Java client), with
     the result remembered per key: keys repeat (units, items) and murmur2 in Python
@@ -61,8 +73,8 @@ class CachedPartitioner:
 
     def __call__(self, key: bytes | None, all_partitions: list[int],
                  available: list[int]) -> int:
-        if key is None:  # as aiokafka: any available partition
-            return random.choice(available or all_partitions)
+        if key is None:
+            return default_partition(key, all_partitions, available)
         count = len(all_partitions)
         index = self._index.get((key, count))
         if index is None:
@@ -130,7 +142,7 @@ class Publisher:
                 pass  # closing a broken producer: nothing left to save
 
 
-async def send_batched(producer: AIOKafkaProducer, partitioner: CachedPartitioner,
+async def send_batched(producer: AIOKafkaProducer, partitioner: Partitioner,
                        records: Sequence[Outgoing]
                        ) -> list[tuple[asyncio.Future[object], list[int]]]:
     """Hand ``records`` to ``producer`` as whole batches, one per partition at a time:

@@ -82,12 +82,19 @@ def registration(facts: ItemFacts, as_of: int) -> Mark | None:
     return found
 
 
+def deduction_key(deduction: Deduction) -> tuple[str, str]:
+    """A deduction's row within its unit-year: (rule, ref), ref '' for year-end rules."""
+    return deduction.rule, deduction.ref or ""
+
+
 def deduction_changes(stored: Sequence[Deduction], new: Sequence[Deduction]
                       ) -> tuple[list[tuple[str, str]], list[Deduction]]:
-    """What turns a unit-year's stored deduction rows into ``new``: the (rule, ref) keys
-    to delete (gone or changed; ref '' for year-end rules, as stored) and the
-    deductions to insert.  A score change usually adds one deduction to a unit-year
-    that has hundreds by December: rewriting them all each time grew with the year."""
+    """What turns a unit-year's stored deduction rows into ``new``: the keys
+    (``deduction_key``) to delete, gone or changed, and the deductions to insert.  A
+    score change usually adds one deduction to a unit-year that has hundreds by
+    December: rewriting them all each time grew with the year."""
+    # One row per key, or the table's primary key would refuse the whole replacement.
+    assert len({deduction_key(d) for d in new}) == len(new), "two deductions, one row"
     before, after = set(stored), set(new)
-    gone = [(d.rule, d.ref or "") for d in stored if d not in after]
+    gone = [deduction_key(d) for d in stored if d not in after]
     return gone, [d for d in new if d not in before]

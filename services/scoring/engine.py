@@ -76,7 +76,7 @@ from services.scoring.written import WrittenDeductions
 
 CLOCK = "scoring"
 CACHED_VERDICTS = 200_000  # verdicts kept between batches, all units (~1 KB each)
-WRITTEN_UNIT_YEARS = 20_000  # unit-years whose deduction rows are kept (see written.py)
+WRITTEN_DEDUCTIONS = 200_000  # deduction rows kept as written, all units (written.py)
 _log = logging.getLogger("govmon.scoring")
 Publish = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]
 Pairs = set[tuple[str, int]]
@@ -102,7 +102,7 @@ class ScoringEngine:
         self.policy = AlertPolicy()
         self.catalogs: dict[int, Catalog | None] = {}
         self.cache = VerdictCache(CACHED_VERDICTS)
-        self.written = WrittenDeductions(WRITTEN_UNIT_YEARS)
+        self.written = WrittenDeductions(WRITTEN_DEDUCTIONS)
         # published scores: their `pending` flags are cleared in the next transaction
         # (by version, so a newer change stays pending)
         self.confirmed = Confirmations(db, scores_published)

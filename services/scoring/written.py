@@ -21,10 +21,12 @@ from govmon.rules import Deduction
 
 
 class WrittenDeductions:
-    """Least recently written unit-years first out, beyond ``capacity`` of them."""
+    """Least recently written unit-years first out, beyond ``capacity`` deduction rows
+    in all (a unit-year may hold hundreds)."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
+        self.size = 0  # rows held
         self._rows: OrderedDict[UnitYear, tuple[str, tuple[Deduction, ...]]] = OrderedDict()
 
     def known(self, unit_year: UnitYear, stored_digest: str) -> tuple[Deduction, ...] | None:
@@ -36,7 +38,10 @@ class WrittenDeductions:
         """After the transaction that wrote ``written`` committed."""
         for new in written:
             key = (new.score.unit_id, new.year)
-            self._rows.pop(key, None)
+            old = self._rows.pop(key, None)
+            self.size -= len(old[1]) if old is not None else 0
             self._rows[key] = (new.digest, new.score.deductions)
-        while len(self._rows) > self.capacity:
-            self._rows.popitem(last=False)
+            self.size += len(new.score.deductions)
+        while self.size > self.capacity and self._rows:
+            _, (_, dropped) = self._rows.popitem(last=False)
+            self.size -= len(dropped)

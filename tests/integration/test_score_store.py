@@ -40,7 +40,8 @@ async def _scenario(url: str) -> None:
         first = [_late("C-1"), _late("C-2"), _late("C-3"),
                  Deduction("reports_shortfall", 1.5, None, (), None, "reports", "3 missing")]
         later = [_late("C-1"), _late("C-3", "e-C-3", "e-x"),  # C-2 gone, C-3 changed
-                 Deduction("reports_shortfall", 1.5, None, (), None, "reports", "3 missing"),
+                 # a year-end row (ref '') changed too
+                 Deduction("reports_shortfall", 2.0, None, (), None, "reports", "4 missing"),
                  Deduction("dispute_liable", 1.0, "D-1", ("e-d",), 2, "disputes")]
         for unit, known in (("U-diff", True), ("U-whole", False)):
             async with conn.transaction():
@@ -52,6 +53,7 @@ async def _scenario(url: str) -> None:
         assert len(await _rows(conn, "U-diff")) == 4
         assert ("reply_overdue", "C-3", 0.5) in [r[:3] for r in await _rows(conn, "U-diff")]
         assert [r[3] for r in await _rows(conn, "U-diff") if r[1] == "C-3"] == [["e-C-3", "e-x"]]
+        assert ("reports_shortfall", "", 2.0, [], "4 missing") in await _rows(conn, "U-diff")
     finally:
         await conn.close()
 

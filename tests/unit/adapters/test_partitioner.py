@@ -31,13 +31,17 @@ def test_no_key_goes_to_an_available_partition() -> None:
     assert CachedPartitioner()(None, [0, 1, 2], [2]) == 2
 
 
-# Computed with the Java client: Utils.toPositive(Utils.murmur2(key)) % 1000 (kafka-clients
-# 4.4.0), so keyed records land where a Java producer would put them.
-@pytest.mark.parametrize(("key", "partition"), [
-    (b"", 681), (b"a", 524), (b"ab", 434), (b"abc", 107), (b"123456789", 566), (b"21", 340),
-    (b"unit-7", 598), (b"https://gov.yueyang.example/units/U-0001\x00evt-000123456", 713)])
-def test_murmur2_as_the_java_client(key: bytes, partition: int) -> None:
-    assert (murmur2(key) & 0x7FFFFFFF) % 1000 == partition
+# Computed with the Java client, kafka-clients 4.4.0: Utils.murmur2(key) (a signed int)
+# and the partition its default partitioner picks of 1000, so keyed records land where
+# a Java producer would put them.
+@pytest.mark.parametrize(("key", "java", "partition"), [
+    (b"", 275646681, 681), (b"a", -1563381124, 524), (b"ab", 316155434, 434),
+    (b"abc", 479470107, 107), (b"123456789", -1822237082, 566), (b"21", -973932308, 340),
+    (b"unit-7", -1674067050, 598),
+    (b"https://gov.yueyang.example/units/U-0001\x00evt-000123456", -1190894935, 713)])
+def test_murmur2_as_the_java_client(key: bytes, java: int, partition: int) -> None:
+    assert murmur2(key) - (1 << 32 if murmur2(key) >= 1 << 31 else 0) == java
+    assert CachedPartitioner()(key, list(range(1000)), list(range(1000))) == partition
 
 
 @given(st.binary(max_size=300))

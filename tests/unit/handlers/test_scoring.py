@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from govmon.contract.codec import decode_event
 from govmon.handlers.scoring import (
     deduction_changes,
+    deduction_key,
     digest,
     is_final,
     registration,
@@ -66,26 +67,26 @@ def test_latest_registration_wins_and_digest_tracks_finality() -> None:
 
 _deduction = st.builds(
     Deduction, rule=st.sampled_from(["reply_overdue", "dispute_liable", "reports_shortfall"]),
-    points=st.sampled_from([0.5, 1.0, 2.0]), ref=st.sampled_from([None, "C-1", "C-2", "P-1"]),
+    points=st.sampled_from([0.5, 1.0, 2.0]), ref=st.sampled_from([None, "", "C-1", "P-1"]),
     event_ids=st.lists(st.sampled_from(["e1", "e2", "e3"]), max_size=2).map(tuple),
     at=st.sampled_from([None, 1, 2]), cap_group=st.sampled_from([None, "replies"]))
 
 
 def _rows(deductions: list[Deduction]) -> list[Deduction]:
     """As the table can hold them: one row per (rule, ref)."""
-    return list({(d.rule, d.ref or ""): d for d in deductions}.values())
+    return list({deduction_key(d): d for d in deductions}.values())
 
 
 @given(st.lists(_deduction).map(_rows), st.lists(_deduction).map(_rows))
 def test_deduction_changes_turn_the_stored_rows_into_the_new(
         stored: list[Deduction], new: list[Deduction]) -> None:
     gone, added = deduction_changes(stored, new)
-    table = {(d.rule, d.ref or ""): d for d in stored}
+    table = {deduction_key(d): d for d in stored}
     for key in gone:
         del table[key]  # a key deleted is one the table has
     for d in added:
-        assert (d.rule, d.ref or "") not in table  # the insert never conflicts
-        table[(d.rule, d.ref or "")] = d
+        assert deduction_key(d) not in table  # the insert never conflicts
+        table[deduction_key(d)] = d
     assert sorted(table.values(), key=repr) == sorted(new, key=repr)
     assert len(gone) + len(added) <= len(stored) + len(new)
 
