@@ -70,6 +70,7 @@ class Stack:
 
     def start_services(self, database_url: str, names: tuple[str, ...], **env: str) -> None:
         """Start ``names`` (beside any running) and wait until each is ready."""
+        assert not set(names) & set(self.procs), "already running"
         for name in names:
             port = free_port()
             log = (self.scratch / f"{name}.log").open("ab")

@@ -62,7 +62,7 @@ class _Sender:
 
     async def send(self, numbers: list[int], records: list[Outgoing]) -> None:
         if records:
-            # A file's keys (source + id) do not repeat: no partition cache.
+            # A file's keys (source + id) repeat only for re-sends: no partition cache.
             batches = await send_batched(self.producer, default_partition, records)
             self._in_flight.append((numbers, batches))
         while len(self._in_flight) > 1:  # the next chunk is built while this one flies

@@ -27,14 +27,17 @@ TRANSIENT = (
     asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
 )
+# A transaction cut by one of these (the connection lost mid-way; InternalClientError:
+# asyncpg resetting a connection the server dropped mid-query) may have committed
+# without our knowing: ``Database.interrupted`` counts them.
+CUT = (*TRANSIENT, asyncpg.PostgresConnectionError, asyncpg.InternalClientError)
+# Refused by the server, so certainly not committed: a deadlock or serialization
+# failure, or a migration (e.g. by a newer worker starting) that changed a table under
+# a prepared statement - asyncpg drops its statement cache and prepares it again.
+REFUSED = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError,
+           asyncpg.InvalidCachedStatementError, asyncpg.OutdatedSchemaCacheError)
 # A transaction that failed for one of these is simply run again from the start.
-# (InternalClientError: asyncpg resetting a connection the server dropped mid-query.
-# InvalidCachedStatementError, OutdatedSchemaCacheError: a migration, e.g. by a newer
-# worker starting, changed a table under a prepared statement; asyncpg prepares it
-# again on the rerun.)
-RETRYABLE = (*TRANSIENT, asyncpg.PostgresConnectionError, asyncpg.DeadlockDetectedError,
-             asyncpg.SerializationError, asyncpg.InternalClientError,
-             asyncpg.InvalidCachedStatementError, asyncpg.OutdatedSchemaCacheError)
+RETRYABLE = (*REFUSED, *CUT)
 
 
 def sqlalchemy_url(database_url: str) -> str:
@@ -152,10 +155,13 @@ class Database:
                 async with pool.acquire() as conn, conn.transaction():
                     return await work(conn)
             except RETRYABLE as exc:
-                self.interrupted += 1
+                refused = isinstance(exc, REFUSED)  # checked first: a subclass of a CUT one
+                if not refused:
+                    self.interrupted += 1
                 if time.monotonic() > give_up:
                     raise
-                _log.warning("database unavailable, retrying",
+                _log.warning("transaction refused, running it again" if refused
+                             else "database unavailable, retrying",
                              extra={"error": repr(exc), "retry_in": delay})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 3.0)

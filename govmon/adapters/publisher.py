@@ -59,7 +59,12 @@ def default_partition(key: bytes | None, all_partitions: list[int],
     without one goes to any available partition."""
     if key is None:
         return random.choice(available or all_partitions)
-    return all_partitions[(murmur2(key) & 0x7FFFFFFF) % len(all_partitions)]
+    return all_partitions[key_index(key, len(all_partitions))]
+
+
+def key_index(key: bytes, count: int) -> int:
+    """The position of a key's partition among ``count`` (as the Java client)."""
+    return (murmur2(key) & 0x7FFFFFFF) % count
 
 
 class CachedPartitioner:
@@ -80,7 +85,7 @@ class CachedPartitioner:
         if index is None:
             if len(self._index) >= self.capacity:
                 self._index.clear()
-            index = self._index[(key, count)] = (murmur2(key) & 0x7FFFFFFF) % count
+            index = self._index[(key, count)] = key_index(key, count)
         return all_partitions[index]
 
 

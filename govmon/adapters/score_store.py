@@ -20,7 +20,7 @@ import asyncpg
 import msgspec
 
 from govmon.contract.derived import ItemAssessed, ScoreChanged
-from govmon.handlers.scoring import deduction_changes, years_of
+from govmon.handlers.scoring import deduction_changes, deduction_key, years_of
 from govmon.rules import Deduction, ItemAssessment, ItemKey, Mark, UnitScore, to_datetime
 
 _ASSESSMENT = msgspec.json.Decoder(ItemAssessment)
@@ -219,6 +219,9 @@ async def save_scores(conn: asyncpg.Connection, scores: list[NewScore],
     rows: list[tuple[str, int, Deduction]] = []
     for s in scores:
         unit, year = s.score.unit_id, s.year
+        if len({deduction_key(d) for d in s.score.deductions}) != len(s.score.deductions):
+            # A bug in the rules: the table holds one row per (rule, ref).
+            raise ValueError(f"{unit} {year}: two deductions for one (rule, ref)")
         known = stored.get((unit, year))
         if known is None:
             whole.append((unit, year))

@@ -57,7 +57,8 @@ def apply(verdicts: Verdicts, unit: str, changes: Iterable[Replaced]) -> Verdict
 
 
 class VerdictCache:
-    """Least recently used units first out, beyond ``capacity`` verdicts in all."""
+    """Least recently used units first out, beyond ``capacity`` in all: a unit counts
+    its verdicts plus one."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
@@ -71,9 +72,9 @@ class VerdictCache:
         """After the transaction that read or derived ``staged`` committed."""
         for unit, entry in staged.items():
             old = self._entries.pop(unit, None)
-            self.size -= len(old.verdicts) if old is not None else 0
+            self.size -= 1 + len(old.verdicts) if old is not None else 0
             self._entries[unit] = entry
-            self.size += len(entry.verdicts)
+            self.size += 1 + len(entry.verdicts)
         while self.size > self.capacity and self._entries:
             _, dropped = self._entries.popitem(last=False)
-            self.size -= len(dropped.verdicts)
+            self.size -= 1 + len(dropped.verdicts)

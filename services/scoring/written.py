@@ -21,12 +21,12 @@ from govmon.rules import Deduction
 
 
 class WrittenDeductions:
-    """Least recently written unit-years first out, beyond ``capacity`` deduction rows
-    in all (a unit-year may hold hundreds)."""
+    """Least recently written unit-years first out, beyond ``capacity`` in all: a
+    unit-year counts its rows (it may hold hundreds) plus one."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self.size = 0  # rows held
+        self.size = 0  # rows held, plus one per unit-year
         self._rows: OrderedDict[UnitYear, tuple[str, tuple[Deduction, ...]]] = OrderedDict()
 
     def known(self, unit_year: UnitYear, stored_digest: str) -> tuple[Deduction, ...] | None:
@@ -39,9 +39,9 @@ class WrittenDeductions:
         for new in written:
             key = (new.score.unit_id, new.year)
             old = self._rows.pop(key, None)
-            self.size -= len(old[1]) if old is not None else 0
+            self.size -= 1 + len(old[1]) if old is not None else 0
             self._rows[key] = (new.digest, new.score.deductions)
-            self.size += len(new.score.deductions)
+            self.size += 1 + len(new.score.deductions)
         while self.size > self.capacity and self._rows:
             _, (_, dropped) = self._rows.popitem(last=False)
-            self.size -= len(dropped)
+            self.size -= 1 + len(dropped)

@@ -60,3 +60,17 @@ async def _scenario(url: str) -> None:
 
 def test_differences_written_equal_a_whole_replacement(database_url: str) -> None:
     asyncio.run(_scenario(database_url))
+
+
+async def _twice(url: str) -> None:
+    conn = await connect(url)
+    try:
+        async with conn.transaction():
+            await save_scores(conn, [_score("U-1", 1, [_late("C-1"), _late("C-1", "e-2")])])
+    finally:
+        await conn.close()
+
+
+def test_two_deductions_for_one_row_are_refused_by_name(database_url: str) -> None:
+    with pytest.raises(ValueError, match="U-1 2017: two deductions for one"):
+        asyncio.run(_twice(database_url))

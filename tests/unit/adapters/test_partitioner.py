@@ -7,7 +7,7 @@ from aiokafka.partitioner import murmur2 as aiokafka_murmur2
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govmon.adapters.publisher import CachedPartitioner, murmur2
+from govmon.adapters.publisher import CachedPartitioner, default_partition, murmur2
 
 
 @given(keys=st.lists(st.binary(min_size=1, max_size=40), min_size=1, max_size=50),
@@ -41,7 +41,9 @@ def test_no_key_goes_to_an_available_partition() -> None:
     (b"https://gov.yueyang.example/units/U-0001\x00evt-000123456", -1190894935, 713)])
 def test_murmur2_as_the_java_client(key: bytes, java: int, partition: int) -> None:
     assert murmur2(key) - (1 << 32 if murmur2(key) >= 1 << 31 else 0) == java
-    assert CachedPartitioner()(key, list(range(1000)), list(range(1000))) == partition
+    every = list(range(1000))
+    assert CachedPartitioner()(key, every, every) == default_partition(key, every, every) \
+        == partition
 
 
 @given(st.binary(max_size=300))

@@ -44,14 +44,17 @@ def test_apply_adds_replaces_and_removes() -> None:
 
 
 def test_cache_evicts_least_recently_stored_units_beyond_capacity() -> None:
-    cache = VerdictCache(capacity=3)
+    cache = VerdictCache(capacity=5)  # a unit counts its verdicts plus one
     two = {("case", f"C-{i}"): verdict(f"C-{i}", "U").assessment for i in range(2)}
     cache.put({"U-1": Entry(1, two)})
     cache.put({"U-2": Entry(1, two)})
     assert cache.get("U-1") is None and cache.get("U-2") is not None
-    assert cache.size == 2
+    assert cache.size == 3
     cache.put({"U-2": Entry(2, {})})  # replacing an entry frees its verdicts
-    assert cache.size == 0 and cache.get("U-2") == Entry(2, {})
+    assert cache.size == 1 and cache.get("U-2") == Entry(2, {})
+    for n in range(10):  # units without verdicts count too: they cannot pile up
+        cache.put({f"E-{n}": Entry(1, {})})
+    assert cache.size == 5 and cache.get("E-9") is not None and cache.get("E-4") is None
 
 
 def test_score_messages_carry_the_stored_rounding() -> None:

@@ -30,12 +30,15 @@ def test_rows_are_known_only_under_the_digest_written_with_them() -> None:
 
 
 def test_least_recently_written_go_first_beyond_the_rows_allowed() -> None:
-    written = WrittenDeductions(capacity=4)
+    written = WrittenDeductions(capacity=6)  # a unit-year counts its rows plus one
     written.put([new_score("U-1", "a", "C-1"), new_score("U-2", "b", "C-2", "C-3")])
     written.put([new_score("U-1", "a2", "C-1")])  # U-1 written again: U-2 is the oldest
-    assert written.size == 3
-    written.put([new_score("U-3", "c", "C-4", "C-5")])  # 5 rows: U-2 goes
+    assert written.size == 5
+    written.put([new_score("U-3", "c", "C-4", "C-5")])  # 8: U-2 goes
     assert written.known(("U-2", 2017), "b") is None
-    assert written.size == 3
+    assert written.size == 5
     assert len(written.known(("U-1", 2017), "a2") or ()) == 1
     assert len(written.known(("U-3", 2017), "c") or ()) == 2
+    for n in range(10):  # unit-years without deductions count too: no pile-up
+        written.put([new_score(f"E-{n}", "e")])
+    assert written.size <= 6 and written.known(("E-9", 2017), "e") == ()

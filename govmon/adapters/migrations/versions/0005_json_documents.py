@@ -8,10 +8,12 @@ nothing queries inside them.  jsonb made PostgreSQL parse every document into it
 binary form on each write and print it back to text on each read: ~6 us per row each
 way, a fifth of PostgreSQL's CPU in the pipeline benchmark.  json stores the text as
 given (still checked to be JSON) and still answers `->` / `->>` for a person's query.
-Rewrites both tables under an exclusive lock: on a large record, stop the services and
-run it in a maintenance window (workers still running re-prepare their statements and
-carry on).  The downgrade back to jsonb fails on a document jsonb refuses (an escaped NUL
-character) and keeps only the last of duplicate keys; the services write neither.
+Rewrites both tables under an exclusive lock, which holds up every service's
+transactions until it is done: on a large record, stop the services and apply it in a
+maintenance window (any service applies pending migrations when it starts).  A worker
+left running through it prepares its statements again and carries on.  The downgrade
+back to jsonb fails if a stored document holds an escaped NUL character (an event's text
+may carry one) and keeps only the last of duplicate keys (the services write none).
 """
 
 from alembic import op
