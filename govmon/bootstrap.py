@@ -44,4 +44,3 @@ def run_service(name: str, settings: Settings | None = None) -> None:
 
         migrate_when_up(require_database(settings), wait=settings.db_retry)
     asyncio.run(serve(lambda: module.build_service(settings, bootstrap), settings))
-

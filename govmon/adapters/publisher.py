@@ -35,7 +35,7 @@ def murmur2(data: bytes) -> int:
     """Kafka's murmur2 (the Java client's ``Utils.murmur2``, as an unsigned 32-bit int),
     the hash every Kafka client partitions keys by.  aiokafka's is pure Python too, but
     reads a byte at a time: this reads the 4-byte words at once and is twice as fast
-    (it was half of `govmon produce`'s time, whose keys never repeat).  Tested against
+    (it was half of `govmon produce`'s time, whose keys rarely repeat).  Tested against
     aiokafka's and against values from the Java client."""
     length = len(data)
     h = 0x9747B28C ^ length

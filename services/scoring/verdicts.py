@@ -10,13 +10,13 @@ this batch's own bump is the stored one: any other change means it is read again
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from govmon.adapters.score_store import Replaced
 from govmon.handlers.scoring import years_of
 from govmon.rules import ItemAssessment, ItemKey
+from services.scoring.lru import SizedLru
 
 Verdicts = dict[ItemKey, ItemAssessment]
 
@@ -61,20 +61,16 @@ class VerdictCache:
     its verdicts plus one."""
 
     def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.size = 0
-        self._entries: OrderedDict[str, Entry] = OrderedDict()
+        self._units: SizedLru[str, Entry] = SizedLru(capacity, lambda e: len(e.verdicts))
+
+    @property
+    def size(self) -> int:
+        return self._units.size
 
     def get(self, unit: str) -> Entry | None:
-        return self._entries.get(unit)
+        return self._units.get(unit)
 
     def put(self, staged: dict[str, Entry]) -> None:
         """After the transaction that read or derived ``staged`` committed."""
         for unit, entry in staged.items():
-            old = self._entries.pop(unit, None)
-            self.size -= 1 + len(old.verdicts) if old is not None else 0
-            self._entries[unit] = entry
-            self.size += 1 + len(entry.verdicts)
-        while self.size > self.capacity and self._entries:
-            _, dropped = self._entries.popitem(last=False)
-            self.size -= 1 + len(dropped.verdicts)
+            self._units.put(unit, entry)

@@ -13,11 +13,11 @@ replaced as a whole.  Kept only once the transaction that wrote them has committ
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable
 
 from govmon.adapters.score_store import NewScore, UnitYear
 from govmon.rules import Deduction
+from services.scoring.lru import SizedLru
 
 
 class WrittenDeductions:
@@ -25,9 +25,13 @@ class WrittenDeductions:
     unit-year counts its rows (it may hold hundreds) plus one."""
 
     def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.size = 0  # rows held, plus one per unit-year
-        self._rows: OrderedDict[UnitYear, tuple[str, tuple[Deduction, ...]]] = OrderedDict()
+        # unit-year -> (the digest written with the rows, the rows)
+        self._rows: SizedLru[UnitYear, tuple[str, tuple[Deduction, ...]]] = SizedLru(
+            capacity, lambda entry: len(entry[1]))
+
+    @property
+    def size(self) -> int:
+        return self._rows.size
 
     def known(self, unit_year: UnitYear, stored_digest: str) -> tuple[Deduction, ...] | None:
         """The unit-year's stored rows, if they are the ones written with this digest."""
@@ -37,11 +41,4 @@ class WrittenDeductions:
     def put(self, written: Iterable[NewScore]) -> None:
         """After the transaction that wrote ``written`` committed."""
         for new in written:
-            key = (new.score.unit_id, new.year)
-            old = self._rows.pop(key, None)
-            self.size -= 1 + len(old[1]) if old is not None else 0
-            self._rows[key] = (new.digest, new.score.deductions)
-            self.size += 1 + len(new.score.deductions)
-        while self.size > self.capacity and self._rows:
-            _, (_, dropped) = self._rows.popitem(last=False)
-            self.size -= 1 + len(dropped)
+            self._rows.put((new.score.unit_id, new.year), (new.digest, new.score.deductions))
