@@ -7,8 +7,9 @@
 Generates the year with ``govmon.simulate.generate`` into a JSON Lines file (not
 timed; ``--keep FILE --reuse`` replays FILE again if it exists), then replays it in a
 fresh child process - so the peak memory figure (``ru_maxrss``) is the replay's alone -
-once end to end through ``govmon.replay.main`` (output to /dev/null) and once phase by
-phase.  A smaller year (``--smaller`` events, same units) is replayed end to end too:
+once end to end through ``govmon.replay.main`` (output to /dev/null), once more without
+the compiled pass 1 (``govmon.replay_scan``: the Python path, as where it is not built)
+and once phase by phase.  A smaller year (``--smaller`` events, same units) is replayed end to end too:
 the two peak memory figures show what memory grows with (see ``govmon.replay``).
 Prints figures; never asserts timings (machines differ; a loaded CI box would make a
 threshold flaky).
@@ -47,9 +48,10 @@ def generate_file(path: Path, year: int, units: int, events: int, seed: int) -> 
     return count
 
 
-def _child_end_to_end(file: Path, year: int) -> dict[str, Any]:
+def _child_end_to_end(file: Path, year: int, native: bool) -> dict[str, Any]:
     from govmon import replay
 
+    replay.NATIVE = native
     started, cpu = time.perf_counter(), time.process_time()
     saved = sys.stdout
     with open(os.devnull, "w", encoding="utf-8") as sink:
@@ -69,6 +71,7 @@ def _child_phases(file: Path, year: int) -> dict[str, Any]:
     import msgspec
 
     from govmon import replay
+    from govmon.replay_scan import scan_blocks
     from govmon.rules import (
         Ledger,
         evaluate,
@@ -89,11 +92,15 @@ def _child_phases(file: Path, year: int) -> dict[str, Any]:
         if size >= replay.PARTITION_MIN_BYTES:
             buckets = replay.buckets_for(Path(scratch), size)
         started = time.process_time()
-        with file.open("rb") as stream:
+        with file.open("rb") as stream:  # pass 1 as replay.main takes it
             sink = replay.ledger_sink(ledger) if buckets is None else buckets.adder()
-            scan = replay.scan_file(stream, sink, None)
+            if buckets is not None and buckets.routed:
+                rejected, latest = scan_blocks(stream, sink, None, None, buckets.scan_block)
+            else:
+                scan = replay.scan_file(stream, sink, None)
+                rejected, latest = scan.rejected, scan.latest
         marks["decode+route" if buckets else "decode+fold"] = time.process_time() - started
-        as_of = max(year_start(year + 1), scan.latest or 0)
+        as_of = max(year_start(year + 1), latest or 0)
         items: Any = ledger
         counted: list[int] = []
         if buckets is not None:
@@ -111,7 +118,8 @@ def _child_phases(file: Path, year: int) -> dict[str, Any]:
     marks["render+encode"] = time.process_time() - started
     return {"phases": marks, "items": sum(counted) if buckets else len(ledger),
             "buckets": len(counted), "largest_bucket": max(counted, default=0),
-            "rejected": len(scan.rejected), "units": len(result.units),
+            "compiled": bool(buckets and buckets.routed),
+            "rejected": len(rejected), "units": len(result.units),
             "flags": len(result.flags), "output_bytes": len(output)}
 
 
@@ -124,7 +132,10 @@ def _calibrate() -> float:
 
 
 def _child(mode: str, file: Path, year: int) -> None:
-    figures = _child_end_to_end(file, year) if mode == "end-to-end" else _child_phases(file, year)
+    if mode == "phases":
+        figures = _child_phases(file, year)
+    else:
+        figures = _child_end_to_end(file, year, native=mode == "end-to-end")
     figures["calibration"] = _calibrate()
     figures["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(figures))
@@ -151,8 +162,9 @@ def _year_file(path: Path, args: argparse.Namespace, events: int) -> int:
     return count
 
 
-def _end_to_end(file: Path, year: int, count: int, label: str) -> dict[str, Any] | None:
-    whole = _spawn("end-to-end", file, year)
+def _end_to_end(file: Path, year: int, count: int, label: str,
+                mode: str = "end-to-end") -> dict[str, Any] | None:
+    whole = _spawn(mode, file, year)
     if whole["code"] != 0:
         print(f"replay failed with exit code {whole['code']}", file=sys.stderr)
         return None
@@ -186,8 +198,11 @@ def main() -> int:
         count = _year_file(file, args, args.events)
         if _end_to_end(file, args.year, count, "replay end to end") is None:
             return 1
+        _end_to_end(file, args.year, count, "  without the compiled pass 1 (Python only)",
+                    "python-only")
         parts = _spawn("phases", file, args.year)
-        print("phases (CPU s): " + ", ".join(
+        pass1 = "compiled" if parts["compiled"] else "Python (govmon_scan not installed)"
+        print(f"phases (CPU s; pass 1 {pass1}): " + ", ".join(
             f"{name} {secs:.2f} ({count / secs:,.0f} ev/s)" for name, secs in
             parts["phases"].items()))
         print(f"  {parts['items']:,} items ({parts['buckets']} buckets, the largest "

@@ -55,6 +55,7 @@ from govmon.contract import codec
 from govmon.contract.codec import InvalidEvent, try_decode
 from govmon.contract.events import GovEvent
 from govmon.replay_partition import ItemBuckets
+from govmon.replay_scan import router_class, scan_blocks
 from govmon.rules import (
     Catalog,
     CatalogError,
@@ -84,6 +85,9 @@ BUCKET_BYTES = 512 * 1024
 BUFFERED_MARKS = 32_768  # pass 1 holds at most this many marks (~5 MB encoded), whatever K
 _READ_BUFFER = 1 << 20  # iterating lines costs half as much as with the default 8 KiB
 _PROGRESS_EVERY = 16_384  # lines between progress updates (tqdm per line is costly)
+# Pass 1 with the compiled scanner when it is installed (``replay_scan``); the tests
+# switch it off to run the Python path too.
+NATIVE = True
 
 # Takes a batch of (item kind, item id, mark fields) records, not one record per call:
 # a call per event costs more than the routing itself.
@@ -231,7 +235,9 @@ def main(file: Path, year: int, as_of: datetime | None, progress: bool) -> int:
 
 def buckets_for(folder: Path, size: int) -> ItemBuckets:
     count = -(-size // BUCKET_BYTES)
-    return ItemBuckets(folder, count, max(1, BUFFERED_MARKS // count))
+    batch = max(1, BUFFERED_MARKS // count)
+    router = router_class() if NATIVE else None
+    return ItemBuckets(folder, count, batch, router(count, batch) if router else None)
 
 
 def _run(stream: IO[bytes], file: Path, buckets: ItemBuckets | None, bar: object,
@@ -239,7 +245,10 @@ def _run(stream: IO[bytes], file: Path, buckets: ItemBuckets | None, bar: object
     ledger = Ledger()
     try:
         sink = ledger_sink(ledger) if buckets is None else buckets.adder()
-        scan = scan_file(stream, sink, as_of, bar)
+        if buckets is None or not buckets.routed:
+            scan = scan_file(stream, sink, as_of, bar)
+        else:
+            scan = Scan(*scan_blocks(stream, sink, as_of, bar, buckets.scan_block))
     except OSError as exc:  # reading the file, or writing a bucket (disk full)
         where = exc.filename or file
         what = "error reading" if str(where) == str(file) else "cannot write temporary file"

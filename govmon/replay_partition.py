@@ -25,12 +25,15 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
 from govmon.rules import Ledger, Mark
 from govmon.rules.marks import Record
+
+if TYPE_CHECKING:
+    from govmon_scan import Router
 
 _ENCODE_INTO = msgspec.msgpack.Encoder().encode_into
 # Item kinds as a Literal: msgspec then hands back the one interned string per kind
@@ -46,10 +49,14 @@ class ItemBuckets:
     caller owns); close it (``with``, or ``ledgers()`` to the end) to release the file.
 
     ``adder()`` buffers up to ``batch`` encoded records per bucket before writing them as
-    one frame, so pass 1 holds at most ``count * batch`` records (as bytes).
+    one frame, so pass 1 holds at most ``count * batch`` records (as bytes).  With a
+    ``router`` (the compiled scanner, ``replay_scan``), ``scan_block`` routes whole
+    blocks of lines and ``adder()`` only the records of the lines it left to Python,
+    by the router's hash, so an item's records share a bucket either way.
     """
 
-    def __init__(self, folder: Path, count: int, batch: int = 2048) -> None:
+    def __init__(self, folder: Path, count: int, batch: int = 2048,
+                 router: Router | None = None) -> None:
         self._path = folder / "buckets.msgpack"
         self._out = open(self._path, "wb", buffering=_WRITE_BUFFER)
         self._written = 0  # bytes in the spill file so far
@@ -59,6 +66,7 @@ class ItemBuckets:
         self._stored = [0] * count  # records of each bucket in the file
         self._count = count
         self._batch = batch
+        self._router = router
 
     def __enter__(self) -> ItemBuckets:
         return self
@@ -75,11 +83,12 @@ class ItemBuckets:
         bucket (a batch per call: a call per event would cost more than the routing)."""
         pending, queued, count, batch = self._pending, self._queued, self._count, self._batch
         write, encode_into = self._write, _ENCODE_INTO
+        route = self._router.index if self._router is not None else None
 
         def add(records: list[Record]) -> None:
             for record in records:
                 # hash() of a str is salted per process: fine, buckets live for one run.
-                index = hash(record[1]) % count
+                index = hash(record[1]) % count if route is None else route(record[1])
                 encode_into(record, pending[index], -1)  # -1: append
                 queued[index] += 1
                 if queued[index] >= batch:
@@ -87,14 +96,31 @@ class ItemBuckets:
 
         return add
 
+    def scan_block(self, block: bytes, max_bytes: int,
+                   as_of: int | None) -> tuple[list[tuple[int, bytes]], int | None, int]:
+        """The router's ``scan`` of a block of whole lines, its full frames written:
+        returns ``(lines left to Python, latest instant routed, lines in the block)``."""
+        assert self._router is not None, "scan_block needs a router"
+        frames, deferred, latest, lines = self._router.scan(block, max_bytes, as_of)
+        for index, frame, count in frames:
+            self._write_frame(index, frame, count)
+        return deferred, latest, lines
+
     def _write(self, index: int) -> None:
-        frame = self._pending[index]
+        self._write_frame(index, self._pending[index], self._queued[index])
+        self._pending[index].clear()
+        self._queued[index] = 0
+
+    def _write_frame(self, index: int, frame: bytes | bytearray, count: int) -> None:
         self._out.write(frame)
         self._frames[index].append((self._written, len(frame)))
         self._written += len(frame)
-        frame.clear()
-        self._stored[index] += self._queued[index]
-        self._queued[index] = 0
+        self._stored[index] += count
+
+    @property
+    def routed(self) -> bool:
+        """Whether pass 1 goes through the compiled router (``scan_block``)."""
+        return self._router is not None
 
     @property
     def count(self) -> int:
@@ -104,6 +130,9 @@ class ItemBuckets:
         """Pass 2: each bucket folded into its own Ledger, one at a time (the previous
         one is released when the next is built).  ``progress.update(1)`` per bucket."""
         update = getattr(progress, "update", None)
+        if self._router is not None:
+            for index, frame, count in self._router.flush():
+                self._write_frame(index, frame, count)
         for index in range(self._count):
             if self._queued[index]:
                 self._write(index)

@@ -29,8 +29,12 @@ from tests.unit.rules.test_properties import scenarios
 from tests.unit.rules.test_replay import GOOD
 
 
-def _replay(file: Path, partitioned: bool, as_of: str | None = None) -> dict[str, Any]:
-    saved = (replay.PARTITION_MIN_BYTES, replay.BUCKET_BYTES, replay.BUFFERED_MARKS)
+def _replay(file: Path, partitioned: bool, as_of: str | None = None,
+            native: bool = True) -> dict[str, Any]:
+    """``native``: pass 1 through the compiled router (partitioned path only)."""
+    saved = (replay.PARTITION_MIN_BYTES, replay.BUCKET_BYTES, replay.BUFFERED_MARKS,
+             replay.NATIVE)
+    replay.NATIVE = native
     if partitioned:  # ~7 buckets whatever the file size; a write every 3 marks
         replay.PARTITION_MIN_BYTES = 0
         replay.BUCKET_BYTES = max(file.stat().st_size // 7, 1)
@@ -49,7 +53,8 @@ def _replay(file: Path, partitioned: bool, as_of: str | None = None) -> dict[str
         result: dict[str, Any] = json.loads(out.read())
         return result
     finally:
-        replay.PARTITION_MIN_BYTES, replay.BUCKET_BYTES, replay.BUFFERED_MARKS = saved
+        (replay.PARTITION_MIN_BYTES, replay.BUCKET_BYTES, replay.BUFFERED_MARKS,
+         replay.NATIVE) = saved
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +74,10 @@ def test_both_paths_print_the_same_for_a_generated_year(
     expected = _replay(ordered, partitioned=False, as_of=as_of)
     assert expected["units"] and expected["flags"] and expected["rejected"]
     assert _replay(ordered, partitioned=True, as_of=as_of) == expected
+    assert _replay(ordered, partitioned=True, as_of=as_of, native=False) == expected
     # Another order (and other bad lines, so other line numbers): the same year.
-    for partitioned in (False, True):
-        other = _replay(shuffled, partitioned=partitioned, as_of=as_of)
+    for partitioned, native in ((False, False), (True, False), (True, True)):
+        other = _replay(shuffled, partitioned=partitioned, as_of=as_of, native=native)
         assert other["rejected"] and other["rejected"] != expected["rejected"]
         assert {**other, "rejected": []} == {**expected, "rejected": []}
 
@@ -83,14 +89,15 @@ def test_rejected_lines_keep_file_order_on_the_partitioned_path(tmp_path: Path) 
     result = _replay(file, partitioned=True)
     assert [r["line"] for r in result["rejected"]] == [1, 4, 6]
     assert result == _replay(file, partitioned=False)
+    assert result == _replay(file, partitioned=True, native=False)
 
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenarios(), st.randoms(use_true_random=False),
-       st.sampled_from([None, "2017-10-10T12:00:00+08:00"]))
+       st.sampled_from([None, "2017-10-10T12:00:00+08:00"]), st.booleans())
 def test_partitioned_replay_is_order_insensitive(events: list[GovEvent], rng: random.Random,
-                                                 as_of: str | None) -> None:
+                                                 as_of: str | None, native: bool) -> None:
     lines = [encode_event(e).decode() for e in events]
     redelivered = lines + lines[: len(lines) // 2]
     rng.shuffle(redelivered)
@@ -99,7 +106,7 @@ def test_partitioned_replay_is_order_insensitive(events: list[GovEvent], rng: ra
         plain.write_text("\n".join(lines) + "\n", encoding="utf-8")
         mixed.write_text("\n".join(redelivered) + "\n", encoding="utf-8")
         expected = _replay(plain, partitioned=False, as_of=as_of)
-        assert _replay(mixed, partitioned=True, as_of=as_of) == expected
+        assert _replay(mixed, partitioned=True, as_of=as_of, native=native) == expected
 
 
 def test_partitioned_progress_has_a_second_bar_and_text_stdout_works(
