@@ -9,8 +9,9 @@ timed; ``--keep FILE --reuse`` replays FILE again if it exists), then replays it
 fresh child process - so the peak memory figure (``ru_maxrss``) is the replay's alone -
 once end to end through ``govmon.replay.main`` (output to /dev/null), once more without
 the compiled pass 1 (``govmon.replay_scan``: the Python path, as where it is not built)
-and once phase by phase.  A smaller year (``--smaller`` events, same units) is replayed end to end too:
-the two peak memory figures show what memory grows with (see ``govmon.replay``).
+and once phase by phase.  A smaller year (``--smaller`` events, same units) is replayed
+end to end too: the two peak memory figures show what memory grows with (see
+``govmon.replay``).
 Prints figures; never asserts timings (machines differ; a loaded CI box would make a
 threshold flaky).
 """

@@ -8,13 +8,11 @@
 //! (`tests/unit/test_replay_native.py`) check that, and that records are equal, on
 //! generated years and on mutated lines.
 //!
-//! Strings are borrowed from the line (`&str`): serde refuses a borrowed string that
-//! has escapes, which defers the line.
-
-use serde::Deserialize;
-use serde_json::value::RawValue;
+//! Strings are borrowed from the line (`&str`); one with an escape defers the line
+//! (`json.rs`).
 
 use crate::instant;
+use crate::json::{Cursor, Value};
 
 /// `NonEmpty` of the contract: 1 to 200 characters (code points, as msgspec counts).
 fn non_empty(text: &str) -> Option<&str> {
@@ -31,26 +29,160 @@ fn one_of<'a>(text: &'a str, allowed: &[&str]) -> Option<&'a str> {
     allowed.contains(&text).then_some(text)
 }
 
-#[derive(Deserialize)]
+// The `data` members of the event types routed here; each type allows a subset
+// (`Shape`), and anything else in `data` is refused by the contract (`_Data` forbids
+// unknown fields), so it goes to Python.
+const DATA_KEYS: [&str; 19] = [
+    "unit_id", "name", "category", "case_id", "kind", "limit_days", "extra_days", "reason",
+    "dispute_id", "liable", "incident_id", "level", "action", "policy_id", "by_principal",
+    "task_id", "due", "datasets", "report_id",
+];
+const UNIT_ID: usize = 0;
+const NAME: usize = 1;
+const CATEGORY: usize = 2;
+const CASE_ID: usize = 3;
+const KIND: usize = 4;
+const LIMIT_DAYS: usize = 5;
+const EXTRA_DAYS: usize = 6;
+const REASON: usize = 7;
+const DISPUTE_ID: usize = 8;
+const LIABLE: usize = 9;
+const INCIDENT_ID: usize = 10;
+const LEVEL: usize = 11;
+const ACTION: usize = 12;
+const POLICY_ID: usize = 13;
+const BY_PRINCIPAL: usize = 14;
+const TASK_ID: usize = 15;
+const DUE: usize = 16;
+const DATASETS: usize = 17;
+const REPORT_ID: usize = 18;
+
+struct Data<'a> {
+    values: [Option<Value<'a>>; 19],
+    present: u32,
+}
+
+impl<'a> Data<'a> {
+    fn parse(cursor: &mut Cursor<'a>) -> Option<Self> {
+        let mut data = Data { values: Default::default(), present: 0 };
+        cursor.expect(b'{')?;
+        cursor.skip_space();
+        loop {
+            let key = cursor.string()?;
+            let slot = DATA_KEYS.iter().position(|known| *known == key)?;
+            if data.present & (1 << slot) != 0 {
+                return None; // a duplicate key: msgspec keeps the last, Python decides
+            }
+            data.present |= 1 << slot;
+            cursor.expect(b':')?;
+            data.values[slot] = Some(cursor.value()?);
+            if !cursor.next_member()? {
+                return Some(data);
+            }
+        }
+    }
+
+    /// Exactly these required members, plus any of `optional`: else None.
+    fn shaped(&self, required: &[usize], optional: &[usize]) -> Option<()> {
+        let mask = |slots: &[usize]| slots.iter().fold(0_u32, |mask, slot| mask | 1 << slot);
+        let (required, optional) = (mask(required), mask(optional));
+        (self.present & required == required && self.present & !(required | optional) == 0)
+            .then_some(())
+    }
+
+    fn text(&self, slot: usize) -> Option<&'a str> {
+        match self.values[slot] {
+            Some(Value::Str(text)) => Some(text),
+            _ => None,
+        }
+    }
+
+    fn id(&self, slot: usize) -> Option<&'a str> {
+        non_empty(self.text(slot)?)
+    }
+
+    fn flag(&self, slot: usize) -> Option<bool> {
+        match self.values[slot] {
+            Some(Value::Bool(flag)) => Some(flag),
+            _ => None,
+        }
+    }
+
+    /// 1 to 366 working days (`PositiveDays`).
+    fn days(&self, slot: usize) -> Option<i64> {
+        match self.values[slot] {
+            Some(Value::Int(days)) if (1..=366).contains(&days) => Some(days),
+            _ => None,
+        }
+    }
+
+    /// `list[NonEmpty]` of 1 to 1000 entries.
+    fn datasets(&self) -> Option<Vec<&'a str>> {
+        match &self.values[DATASETS] {
+            Some(Value::Strs(names)) if (1..=1000).contains(&names.len()) => {
+                names.iter().all(|name| non_empty(name).is_some()).then(|| names.clone())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The envelope: CloudEvents attributes, and `data`.
 struct Envelope<'a> {
     specversion: &'a str,
     id: &'a str,
     source: &'a str,
-    #[serde(rename = "type")]
     kind: &'a str,
     time: &'a str,
-    // Optional context attributes: a string or null (else msgspec refuses the event).
-    #[allow(dead_code)]
-    #[serde(borrow)]
-    subject: Option<&'a str>,
-    #[allow(dead_code)]
-    #[serde(borrow)]
-    datacontenttype: Option<&'a str>,
-    #[allow(dead_code)]
-    #[serde(borrow)]
-    dataschema: Option<&'a str>,
-    #[serde(borrow)]
-    data: &'a RawValue,
+    data: Data<'a>,
+}
+
+fn envelope(line: &[u8]) -> Option<Envelope<'_>> {
+    let mut cursor = Cursor::new(line)?;
+    let mut strings: [Option<&str>; 5] = [None; 5];
+    let mut optional_seen = [false; 3];
+    let mut data = None;
+    cursor.expect(b'{')?;
+    loop {
+        let key = cursor.string()?;
+        cursor.expect(b':')?;
+        let known = ["specversion", "id", "source", "type", "time"].iter().position(|k| *k == key);
+        if let Some(slot) = known {
+            if strings[slot].is_some() {
+                return None; // duplicate
+            }
+            strings[slot] = Some(match cursor.value()? {
+                Value::Str(text) => text,
+                _ => return None,
+            });
+        } else if key == "data" {
+            if data.is_some() || !cursor.object_follows() {
+                return None;
+            }
+            data = Some(Data::parse(&mut cursor)?);
+        } else {
+            let value = cursor.value()?;
+            // Optional attributes: a string or null, else msgspec refuses the event;
+            // other members are extensions, allowed whatever their (plain) value.
+            if let Some(slot) =
+                ["subject", "datacontenttype", "dataschema"].iter().position(|k| *k == key)
+            {
+                if optional_seen[slot] || !matches!(value, Value::Str(_) | Value::Null) {
+                    return None;
+                }
+                optional_seen[slot] = true;
+            }
+        }
+        if !cursor.next_member()? {
+            break;
+        }
+    }
+    if !cursor.at_end() {
+        return None;
+    }
+    let [specversion, id, source, kind, time] = strings;
+    Some(Envelope { specversion: specversion?, id: id?, source: source?, kind: kind?,
+                    time: time?, data: data? })
 }
 
 /// What `govmon.rules.marks.HANDLERS` makes of an event: `(kind, item id, fields)`
@@ -70,176 +202,103 @@ pub struct Record<'a> {
     pub cut: usize,
 }
 
-// The `data` payloads, unknown fields refused as the contract's `_Data` does.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Registered<'a> { unit_id: &'a str, name: &'a str, category: &'a str }
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Received<'a> { case_id: &'a str, unit_id: &'a str, kind: &'a str, limit_days: Option<i64> }
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Extended<'a> { case_id: &'a str, extra_days: i64 }
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Paused<'a> { case_id: &'a str, reason: &'a str }
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CaseOnly<'a> { case_id: &'a str }
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Disputed<'a> { dispute_id: &'a str, case_id: &'a str, unit_id: &'a str, kind: &'a str,
-                      liable: bool }
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Detected<'a> { incident_id: &'a str, unit_id: &'a str, level: &'a str }
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Responded<'a> { incident_id: &'a str, action: &'a str }
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Issued<'a> { policy_id: &'a str, unit_id: &'a str }
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Interpreted<'a> { policy_id: &'a str, by_principal: bool }
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Assigned<'a> { task_id: &'a str, unit_id: &'a str, due: &'a str,
-                      #[serde(borrow)] datasets: Vec<&'a str> }
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Delivered<'a> { task_id: &'a str, #[serde(borrow)] datasets: Vec<&'a str> }
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Submitted<'a> { report_id: &'a str, unit_id: &'a str }
-
-fn data<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Option<T> {
-    serde_json::from_str(raw.get()).ok()
-}
-
-/// 1 to 366 working days (`PositiveDays`).
-fn days(value: i64) -> Option<i64> {
-    (1..=366).contains(&value).then_some(value)
-}
-
-/// `list[NonEmpty]` of 1 to 1000 entries.
-fn datasets(names: Vec<&str>) -> Option<Vec<&str>> {
-    if names.is_empty() || names.len() > 1000 {
-        return None;
-    }
-    for name in &names {
-        non_empty(name)?;
-    }
-    Some(names)
-}
-
 /// The record of one line, or `None`: the Python path decides it.
 pub fn record(line: &[u8]) -> Option<Record<'_>> {
-    let e: Envelope = serde_json::from_slice(line).ok()?;
+    let e = envelope(line)?;
     if e.specversion != "1.0" {
         return None;
     }
     let event_id = non_empty(e.id)?;
     let source = chars_within(e.source, 1, 500)?;
     let at = instant::parse(e.time)?;
+    let d = &e.data;
     let base = |kind, item_id, what| Record {
         kind, item_id, at, what, event_id, source, unit_id: None, arg: 0, text: None,
         names: Vec::new(), cut: 4,
     };
     let record = match e.kind {
         "gov.application.received" => {
-            let d: Received = data(e.data)?;
-            let limit = match d.limit_days {
-                Some(value) => days(value)?,
-                None if d.kind == "service" => return None, // refused by the cross-check
-                None => 0,
+            d.shaped(&[CASE_ID, UNIT_ID, KIND], &[LIMIT_DAYS])?;
+            let kind = one_of(d.text(KIND)?, &["disclosure", "service"])?;
+            let limit = match d.values[LIMIT_DAYS] {
+                None | Some(Value::Null) if kind == "service" => return None, // cross-check
+                None | Some(Value::Null) => 0,
+                _ => d.days(LIMIT_DAYS)?,
             };
-            Record { unit_id: Some(non_empty(d.unit_id)?), arg: limit,
-                     text: Some(one_of(d.kind, &["disclosure", "service"])?), cut: 7,
-                     ..base("case", non_empty(d.case_id)?, "received") }
+            Record { unit_id: Some(d.id(UNIT_ID)?), arg: limit, text: Some(kind), cut: 7,
+                     ..base("case", d.id(CASE_ID)?, "received") }
         }
         "gov.application.extended" => {
-            let d: Extended = data(e.data)?;
-            Record { arg: days(d.extra_days)?, cut: 6,
-                     ..base("case", non_empty(d.case_id)?, "extended") }
+            d.shaped(&[CASE_ID, EXTRA_DAYS], &[])?;
+            Record { arg: d.days(EXTRA_DAYS)?, cut: 6,
+                     ..base("case", d.id(CASE_ID)?, "extended") }
         }
         "gov.application.suspended" | "gov.application.resumed" => {
-            let d: Paused = data(e.data)?;
-            non_empty(d.reason)?;
+            d.shaped(&[CASE_ID, REASON], &[])?;
+            d.id(REASON)?;
             let what = if e.kind == "gov.application.suspended" { "suspended" } else { "resumed" };
-            base("case", non_empty(d.case_id)?, what)
+            base("case", d.id(CASE_ID)?, what)
         }
         "gov.application.corrected" | "gov.application.replied" | "gov.application.withdrawn" => {
-            let d: CaseOnly = data(e.data)?;
+            d.shaped(&[CASE_ID], &[])?;
             let what = match e.kind {
                 "gov.application.corrected" => "corrected",
                 "gov.application.replied" => "replied",
                 _ => "withdrawn",
             };
-            base("case", non_empty(d.case_id)?, what)
+            base("case", d.id(CASE_ID)?, what)
         }
         "gov.application.disputed" => {
-            let d: Disputed = data(e.data)?;
-            one_of(d.kind, &["reconsideration", "litigation"])?;
-            Record { unit_id: Some(non_empty(d.unit_id)?), arg: i64::from(d.liable),
-                     text: Some(non_empty(d.case_id)?), cut: 7,
-                     ..base("dispute", non_empty(d.dispute_id)?, "disputed") }
+            d.shaped(&[DISPUTE_ID, CASE_ID, UNIT_ID, KIND, LIABLE], &[])?;
+            one_of(d.text(KIND)?, &["reconsideration", "litigation"])?;
+            Record { unit_id: Some(d.id(UNIT_ID)?), arg: i64::from(d.flag(LIABLE)?),
+                     text: Some(d.id(CASE_ID)?), cut: 7,
+                     ..base("dispute", d.id(DISPUTE_ID)?, "disputed") }
         }
         "gov.opinion.detected" => {
-            let d: Detected = data(e.data)?;
-            let level = one_of(d.level, &["especially_major", "major", "large", "general"])?;
-            Record { unit_id: Some(non_empty(d.unit_id)?), text: Some(level), cut: 7,
-                     ..base("incident", non_empty(d.incident_id)?, "detected") }
+            d.shaped(&[INCIDENT_ID, UNIT_ID, LEVEL], &[])?;
+            let level = one_of(d.text(LEVEL)?, &["especially_major", "major", "large", "general"])?;
+            Record { unit_id: Some(d.id(UNIT_ID)?), text: Some(level), cut: 7,
+                     ..base("incident", d.id(INCIDENT_ID)?, "detected") }
         }
         "gov.opinion.responded" => {
-            let d: Responded = data(e.data)?;
-            let action = one_of(d.action, &["authoritative_info", "press_conference"])?;
+            d.shaped(&[INCIDENT_ID, ACTION], &[])?;
+            let action = one_of(d.text(ACTION)?, &["authoritative_info", "press_conference"])?;
             Record { text: Some(action), cut: 7,
-                     ..base("incident", non_empty(d.incident_id)?, "responded") }
+                     ..base("incident", d.id(INCIDENT_ID)?, "responded") }
         }
         "gov.policy.issued" => {
-            let d: Issued = data(e.data)?;
-            Record { unit_id: Some(non_empty(d.unit_id)?), cut: 5,
-                     ..base("policy", non_empty(d.policy_id)?, "issued") }
+            d.shaped(&[POLICY_ID, UNIT_ID], &[])?;
+            Record { unit_id: Some(d.id(UNIT_ID)?), cut: 5,
+                     ..base("policy", d.id(POLICY_ID)?, "issued") }
         }
         "gov.policy.interpreted" => {
-            let d: Interpreted = data(e.data)?;
-            Record { arg: i64::from(d.by_principal), cut: 6,
-                     ..base("policy", non_empty(d.policy_id)?, "interpreted") }
+            d.shaped(&[POLICY_ID, BY_PRINCIPAL], &[])?;
+            Record { arg: i64::from(d.flag(BY_PRINCIPAL)?), cut: 6,
+                     ..base("policy", d.id(POLICY_ID)?, "interpreted") }
         }
         "gov.datashare.assigned" => {
-            let d: Assigned = data(e.data)?;
-            Record { unit_id: Some(non_empty(d.unit_id)?), arg: instant::parse(d.due)?,
-                     names: datasets(d.datasets)?, cut: 8,
-                     ..base("task", non_empty(d.task_id)?, "assigned") }
+            d.shaped(&[TASK_ID, UNIT_ID, DUE, DATASETS], &[])?;
+            Record { unit_id: Some(d.id(UNIT_ID)?), arg: instant::parse(d.text(DUE)?)?,
+                     names: d.datasets()?, cut: 8,
+                     ..base("task", d.id(TASK_ID)?, "assigned") }
         }
         "gov.datashare.delivered" => {
-            let d: Delivered = data(e.data)?;
-            Record { names: datasets(d.datasets)?, cut: 8,
-                     ..base("task", non_empty(d.task_id)?, "delivered") }
+            d.shaped(&[TASK_ID, DATASETS], &[])?;
+            Record { names: d.datasets()?, cut: 8,
+                     ..base("task", d.id(TASK_ID)?, "delivered") }
         }
         "gov.report.submitted" => {
-            let d: Submitted = data(e.data)?;
-            Record { unit_id: Some(non_empty(d.unit_id)?), cut: 5,
-                     ..base("report", non_empty(d.report_id)?, "submitted") }
+            d.shaped(&[REPORT_ID, UNIT_ID], &[])?;
+            Record { unit_id: Some(d.id(UNIT_ID)?), cut: 5,
+                     ..base("report", d.id(REPORT_ID)?, "submitted") }
         }
         "gov.unit.registered" => {
-            let d: Registered = data(e.data)?;
-            let unit = non_empty(d.unit_id)?;
-            Record { unit_id: Some(unit), text: Some(one_of(d.category, &["county", "municipal"])?),
-                     names: vec![non_empty(d.name)?], cut: 8,
+            d.shaped(&[UNIT_ID, NAME, CATEGORY], &[])?;
+            let unit = d.id(UNIT_ID)?;
+            Record { unit_id: Some(unit),
+                     text: Some(one_of(d.text(CATEGORY)?, &["county", "municipal"])?),
+                     names: vec![d.id(NAME)?], cut: 8,
                      ..base("unit", unit, "registered") }
         }
         // Inspection findings (a float and a long note) and unknown types: Python.

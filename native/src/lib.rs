@@ -12,6 +12,7 @@ use pyo3::types::{PyBytes, PyList};
 
 mod event;
 mod instant;
+mod json;
 mod msgpack;
 
 /// FNV-1a: a fixed hash, so Python routes the lines left to it (`Router.index`) to the
