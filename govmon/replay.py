@@ -18,7 +18,9 @@ hash join, a file of at least ``PARTITION_MIN_BYTES`` is read in two passes:
    ``--as-of`` filters here), turn the event into its item's mark (as a tuple, see
    ``event_record``) and append it to one of K buckets chosen by a hash of the item id
    (MessagePack, spilled to one temporary file, ``replay_partition``),
-   K = file size / ``BUCKET_BYTES``;
+   K = file size / ``BUCKET_BYTES``; when the compiled scanner is installed, it does
+   this pass for blocks of lines and leaves the lines it is unsure of to the Python
+   path (``replay_scan``);
 2. fold one bucket into a Ledger, assess its items, keep only what the result needs
    (the year's breaches, open clocks, notes and credits, and the units), drop the bucket.
 
