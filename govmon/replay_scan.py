@@ -54,17 +54,18 @@ def scan_blocks(stream: IO[bytes], sink: Sink, as_of: int | None, progress: obje
     shared: dict[str, str] = {}
     latest = -1
     before = 0  # lines before the current block
-    tail = b""  # a line cut by the end of the last read
+    tail: list[bytes] = []  # a line cut by the end of the last reads, in pieces
     while True:
         chunk = stream.read(BLOCK_BYTES)
         if chunk:
             cut = chunk.rfind(b"\n") + 1
             if cut == 0:  # no line ends in this chunk: a long line, read on
-                tail += chunk
+                tail.append(chunk)  # joined once: += would copy it again per read
                 continue
-            block, tail = tail + chunk[:cut], chunk[cut:]
-        elif tail:
-            block, tail = tail, b""  # the last line has no newline
+            block = b"".join((*tail, chunk[:cut]))
+            tail = [chunk[cut:]]
+        elif any(tail):
+            block, tail = b"".join(tail), []  # the last line has no newline
         else:
             break
         deferred, seen, lines = scan_block(block, DEFAULT_MAX_BYTES, as_of)

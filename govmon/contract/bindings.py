@@ -77,7 +77,7 @@ def binary_to_structured(value: bytes, headers: Headers) -> bytes:
         attrs["datacontenttype"] = content_type.decode("latin-1")
     try:
         _JSON.decode(value)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise InvalidEvent(f"data (the message value) is not valid JSON: {exc}",
                            "bad_json") from None
     head = _ATTR_ENCODER.encode(attrs)

@@ -5,7 +5,7 @@
 //! timestamps, unknown types, inspection findings, any failed check - returns `None`
 //! and is decided by the Python path (msgspec), which also words the refusal.  So the
 //! rule to keep is one-sided: never accept what msgspec refuses.  The Python tests
-//! (`tests/unit/test_replay_native.py`) check that, and that records are equal, on
+//! (`tests/unit/rules/test_replay_native.py`) check that, and that records are equal, on
 //! generated years and on mutated lines.
 //!
 //! Strings are borrowed from the line (`&str`); one with an escape defers the line

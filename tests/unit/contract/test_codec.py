@@ -208,3 +208,15 @@ def test_model_is_fast_path_typed() -> None:
     event = decode_event(json.dumps(doc, ensure_ascii=False))
     assert isinstance(event, DatashareAssigned)
     assert event.data.due.utcoffset() == timedelta(hours=8)
+
+
+def test_bad_utf8_inside_a_string_is_refused_not_raised() -> None:
+    # msgspec raises UnicodeDecodeError (not a DecodeError) for it: once a crash of
+    # ingest and replay on such a line.
+    line = (b'{"specversion":"1.0","id":"e","source":"/s","type":"gov.application.replied",'
+            b'"time":"2017-03-01T10:00:00Z","data":{"case_id":"C\xff"}}')
+    with pytest.raises(InvalidEvent) as caught:
+        decode_event(line)
+    assert caught.value.code == "bad_json" and "0xff" in caught.value.reason
+    refused = try_decode(line)
+    assert isinstance(refused, InvalidEvent) and refused.reason == caught.value.reason

@@ -125,6 +125,8 @@ def test_invalid_events_are_left_to_python(doc: dict[str, Any]) -> None:
     json.dumps(_base("application.replied", {"case_id": "C1"})).encode()[:-1],
     b'{"specversion":"1.0","specversion":"1.0","id":"e","source":"/s",'
     b'"type":"gov.application.replied","time":"2017-03-01T10:00:00Z","data":{"case_id":"C"}}',
+    b'{"specversion":"1.0","id":"e","source":"/s","type":"gov.application.replied",'
+    b'"time":"2017-03-01T10:00:00Z","data":{"case_id":"C\xff"}}',  # not UTF-8
     b'{"specversion":"1.0","id":"e\\u0041","source":"/s",'
     b'"type":"gov.application.replied","time":"2017-03-01T10:00:00Z","data":{"case_id":"C"}}',
 ])
