@@ -12,7 +12,7 @@ NATIVE ?= 1
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)-native$(NATIVE)
 export PATH := $(PATH):$(HOME)/.cargo/bin
 
-.PHONY: install up down status clean demo test lint typecheck unit integration e2e bench soak
+.PHONY: install up down status clean demo test lint typecheck native-test unit integration e2e bench soak
 
 install: $(STAMP)
 
@@ -59,8 +59,14 @@ e2e: install
 	$(PYTEST) -q -m "e2e and not soak" tests/e2e
 
 # One pytest run for all layers so the real servers start once; soak runs are separate.
-test: lint typecheck
+test: lint typecheck native-test
 	$(PYTEST) -q -m "not soak" --durations=15 tests
+
+# The scanner's own Rust unit tests (its Python-facing tests are in tests/unit).
+native-test: install
+ifeq ($(NATIVE),1)
+	cd native && cargo test --release --quiet
+endif
 
 bench: install
 	$(BIN)/python bench/bench_replay.py

@@ -147,9 +147,91 @@ impl<'a> Cursor<'a> {
     }
 }
 
+fn hex4(bytes: &[u8]) -> Option<u32> {
+    let text = std::str::from_utf8(bytes.get(..4)?).ok()?;
+    if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(text, 16).ok()
+}
+
+/// The line with the escapes that only spell a character written out: `\uXXXX` (with
+/// surrogate pairs) of anything but a control character, `"` or `\\`, and `\/`.  Many
+/// encoders write non-ASCII text that way (Python's `json.dumps` by default), and the
+/// decoded values are the same, so the plain parser can take the result.  Other
+/// escapes stay, so the parser leaves the line to Python, and so does a backslash
+/// outside a string or a lone surrogate (`None`).
+pub fn unescape(line: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(line.len());
+    let mut in_string = false;
+    let mut at = 0;
+    while at < line.len() {
+        let byte = line[at];
+        if byte == b'"' {
+            in_string = !in_string;
+        } else if byte == b'\\' {
+            if !in_string {
+                return None;
+            }
+            match line.get(at + 1) {
+                Some(b'/') => {
+                    out.push(b'/');
+                    at += 2;
+                    continue;
+                }
+                Some(b'u') => {
+                    let mut code = hex4(&line[at + 2..])?;
+                    let mut width = 6;
+                    if (0xd800..0xdc00).contains(&code) {
+                        if line.get(at + 6..at + 8) != Some(b"\\u") {
+                            return None;
+                        }
+                        let low = hex4(&line[at + 8..])?;
+                        if !(0xdc00..0xe000).contains(&low) {
+                            return None;
+                        }
+                        code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+                        width = 12;
+                    }
+                    let char = char::from_u32(code)?; // None for a lone low surrogate
+                    if code < 0x20 || char == '"' || char == '\\' {
+                        return None;
+                    }
+                    out.extend_from_slice(char.encode_utf8(&mut [0; 4]).as_bytes());
+                    at += width;
+                    continue;
+                }
+                // \" \\ \b \f \n \r \t (or a bad escape): kept, and so left to Python.
+                Some(&next) => {
+                    out.extend_from_slice(&[b'\\', next]);
+                    at += 2;
+                    continue;
+                }
+                None => return None,
+            }
+        }
+        out.push(byte);
+        at += 1;
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Cursor, Value};
+    use super::{unescape, Cursor, Value};
+
+    #[test]
+    fn escapes_of_plain_characters_are_written_out() {
+        let text = |line: &str| unescape(line.as_bytes()).map(|v| String::from_utf8(v).unwrap());
+        assert_eq!(text(r#"{"a":"\u5cb3\u9633 \/x \ud83d\ude00 \u0041"}"#).as_deref(),
+                   Some("{\"a\":\"岳阳 /x 😀 A\"}"));
+        assert_eq!(text(r#"{"a":"x\n\"y"}"#).as_deref(), Some(r#"{"a":"x\n\"y"}"#));
+        for bad in [r#"{"a":"\ud83d"}"#, r#"{"a":"\ude00"}"#, r#"{"a":"\u0022"}"#,
+                    r#"{"a":"\u005c"}"#, r#"{"a":"\u001f"}"#, r#"{"a":"\u12"}"#,
+                    r#"{"a":tr\u0075e}"#, r#"{"a":"x\"#] {
+            assert_eq!(text(bad), None, "{bad}");
+        }
+    }
 
     fn value(text: &str) -> Option<Value<'_>> {
         let mut cursor = Cursor::new(text.as_bytes())?;

@@ -82,7 +82,13 @@ impl Router {
             let index = lines;
             lines += 1;
             start = end;
-            match if line.len() <= max_bytes { event::record(line) } else { None } {
+            // Lines with escapes are parsed from their unescaped copy (see json::unescape).
+            let unescaped = match memchr::memchr(b'\\', line) {
+                Some(_) if line.len() <= max_bytes => json::unescape(line),
+                _ => None,
+            };
+            let text = unescaped.as_deref().unwrap_or(line);
+            match if line.len() <= max_bytes { event::record(text) } else { None } {
                 None => deferred.append((index, PyBytes::new(py, line)))?,
                 Some(record) if as_of.is_none_or(|limit| record.at <= limit) => {
                     latest = Some(latest.map_or(record.at, |seen| seen.max(record.at)));
