@@ -16,7 +16,8 @@ export PATH := $(PATH):$(HOME)/.cargo/bin
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml native/Cargo.toml native/Cargo.lock $(wildcard native/src/*.rs)
+$(STAMP): pyproject.toml $(addprefix native/,pyproject.toml Cargo.toml Cargo.lock govmon_scan.pyi) \
+          $(wildcard native/src/*.rs)
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "govmon needs Python 3.11, found " + sys.version'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

@@ -197,7 +197,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="govmon-bench-") as scratch:
         file = args.keep or Path(scratch) / "events.jsonl"
         count = _year_file(file, args, args.events)
-        if _end_to_end(file, args.year, count, "replay end to end") is None:
+        import importlib.util
+
+        built = importlib.util.find_spec("govmon_scan") is not None
+        label = "replay end to end" + ("" if built else " (govmon_scan not installed: Python)")
+        if _end_to_end(file, args.year, count, label) is None:
             return 1
         _end_to_end(file, args.year, count, "  without the compiled pass 1 (Python only)",
                     "python-only")

@@ -76,6 +76,9 @@ def decode_event(raw: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Gov
     except UnicodeDecodeError as exc:  # msgspec raises it for bad bytes inside a string
         raise InvalidEvent(f"not valid UTF-8: byte {exc.object[exc.start]:#04x} in a string",
                            "bad_json") from None
+    except UnicodeEncodeError:  # a str holding a lone surrogate
+        raise InvalidEvent("not valid UTF-8: a lone surrogate in the text",
+                           "bad_json") from None
     _semantic_checks(event)
     return event
 
@@ -90,7 +93,7 @@ def try_decode(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> GovEvent
     if len(raw) <= max_bytes:
         try:
             event = _DECODER.decode(raw)
-        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
+        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeError):
             pass
         else:
             if type(event) in _CHECKED_TYPES:
@@ -111,7 +114,7 @@ def try_decode(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> GovEvent
 # to `cross_check` (raises InvalidEvent); anything refused goes to `try_decode`, which
 # says why.  Same checks, same reasons.
 decode_unchecked = _DECODER.decode
-DECODE_ERRORS = (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError)
+DECODE_ERRORS = (msgspec.ValidationError, msgspec.DecodeError, UnicodeError)
 CROSS_CHECKED = _CHECKED_TYPES
 cross_check = _semantic_checks
 

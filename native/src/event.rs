@@ -1,15 +1,15 @@
 //! One CloudEvents line to its item record, with the checks of `govmon/contract/events.py`.
 //!
 //! This is a *fast path*, not a second contract: a line is accepted here only when it
-//! is plainly valid, and everything else - escaped strings, duplicate keys, unusual
-//! timestamps, unknown types, inspection findings, any failed check - returns `None`
+//! is plainly valid, and everything else - escapes other than those `json::unescape`
+//! writes out, duplicate keys, unusual timestamps, unknown types, inspection findings, any failed check - returns `None`
 //! and is decided by the Python path (msgspec), which also words the refusal.  So the
 //! rule to keep is one-sided: never accept what msgspec refuses.  The Python tests
 //! (`tests/unit/rules/test_replay_native.py`) check that, and that records are equal, on
 //! generated years and on mutated lines.
 //!
-//! Strings are borrowed from the line (`&str`); one with an escape defers the line
-//! (`json.rs`).
+//! Strings are borrowed from the line (`&str`), or from its unescaped copy (`lib.rs`);
+//! a string still holding an escape defers the line (`json.rs`).
 
 use crate::instant;
 use crate::json::{Cursor, Value};

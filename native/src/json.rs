@@ -1,7 +1,8 @@
 //! Just enough JSON for one plain CloudEvents line: an object of strings, integers,
 //! booleans, nulls and arrays of strings, with one nested object (`data`).
 //!
-//! Anything outside that - an escape in a string, a fraction or exponent, a nested
+//! Anything outside that - an escape in a string (`unescape` below first writes out
+//! those that only spell a character), a fraction or exponent, a nested
 //! value under an unknown key, a duplicate key, text after the object - returns `None`
 //! and the line goes to the Python path (msgspec), which is the one that decides.  So
 //! this never has to be a complete JSON parser, only a sound one for what it accepts;

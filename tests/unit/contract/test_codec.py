@@ -220,3 +220,6 @@ def test_bad_utf8_inside_a_string_is_refused_not_raised() -> None:
     assert caught.value.code == "bad_json" and "0xff" in caught.value.reason
     refused = try_decode(line)
     assert isinstance(refused, InvalidEvent) and refused.reason == caught.value.reason
+    surrogate = line.decode("utf-8", "surrogateescape")  # str with a lone surrogate
+    refused = try_decode(surrogate)
+    assert isinstance(refused, InvalidEvent) and refused.code == "bad_json"
