@@ -19,7 +19,7 @@ from functools import cache
 from typing import IO, TYPE_CHECKING, Any
 
 from govmon.contract.codec import DEFAULT_MAX_BYTES, InvalidEvent, try_decode
-from govmon.rules import Rejected, instant, marks
+from govmon.rules import Rejected, event_record
 from govmon.rules.marks import Record
 
 if TYPE_CHECKING:
@@ -93,8 +93,9 @@ def _python_record(line: bytes, number: int, records: list[Record],
         if line.strip():
             rejected.append(Rejected(number, event.reason))
         return None
-    at = instant(event.time)
+    record = event_record(event, shared)
+    at: int = record[2][0]
     if as_of is not None and at > as_of:
         return None
-    records.append(marks.HANDLERS[type(event)](event, at, event.source, shared))
+    records.append(record)
     return at
