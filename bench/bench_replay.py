@@ -19,6 +19,7 @@ threshold flaky).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import resource
@@ -72,7 +73,6 @@ def _child_phases(file: Path, year: int) -> dict[str, Any]:
     import msgspec
 
     from govmon import replay
-    from govmon.replay_scan import scan_blocks
     from govmon.rules import (
         Ledger,
         evaluate,
@@ -93,15 +93,11 @@ def _child_phases(file: Path, year: int) -> dict[str, Any]:
         if size >= replay.PARTITION_MIN_BYTES:
             buckets = replay.buckets_for(Path(scratch), size)
         started = time.process_time()
-        with file.open("rb") as stream:  # pass 1 as replay.main takes it
+        with file.open("rb") as stream:
             sink = replay.ledger_sink(ledger) if buckets is None else buckets.adder()
-            if buckets is not None and buckets.routed:
-                rejected, latest = scan_blocks(stream, sink, None, None, buckets.scan_block)
-            else:
-                scan = replay.scan_file(stream, sink, None)
-                rejected, latest = scan.rejected, scan.latest
+            scan = replay.first_pass(stream, sink, None, None, buckets)
         marks["decode+route" if buckets else "decode+fold"] = time.process_time() - started
-        as_of = max(year_start(year + 1), latest or 0)
+        as_of = max(year_start(year + 1), scan.latest or 0)
         items: Any = ledger
         counted: list[int] = []
         if buckets is not None:
@@ -120,7 +116,7 @@ def _child_phases(file: Path, year: int) -> dict[str, Any]:
     return {"phases": marks, "items": sum(counted) if buckets else len(ledger),
             "buckets": len(counted), "largest_bucket": max(counted, default=0),
             "compiled": bool(buckets and buckets.routed),
-            "rejected": len(rejected), "units": len(result.units),
+            "rejected": len(scan.rejected), "units": len(result.units),
             "flags": len(result.flags), "output_bytes": len(output)}
 
 
@@ -197,8 +193,6 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="govmon-bench-") as scratch:
         file = args.keep or Path(scratch) / "events.jsonl"
         count = _year_file(file, args, args.events)
-        import importlib.util
-
         built = importlib.util.find_spec("govmon_scan") is not None
         label = "replay end to end" + ("" if built else " (govmon_scan not installed: Python)")
         if _end_to_end(file, args.year, count, label) is None:

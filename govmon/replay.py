@@ -186,6 +186,15 @@ def fold_file(stream: IO[bytes], ledger: Ledger, as_of: int | None,
     return scan_file(stream, ledger_sink(ledger), as_of, progress).rejected
 
 
+def first_pass(stream: IO[bytes], sink: Sink, as_of: int | None, progress: object,
+               buckets: ItemBuckets | None) -> Scan:
+    """Pass 1 as replay takes it: through the compiled router when the buckets have one
+    (``replay_scan``), else a line at a time (``scan_file``)."""
+    if buckets is None or not buckets.routed:
+        return scan_file(stream, sink, as_of, progress)
+    return Scan(*scan_blocks(stream, sink, as_of, progress, buckets.scan_block))
+
+
 def ledger_sink(ledger: Ledger) -> Sink:
     def sink(records: list[Record]) -> None:
         ledger.fold_all([(kind, item_id, Mark(*fields)) for kind, item_id, fields in records])
@@ -247,10 +256,7 @@ def _run(stream: IO[bytes], file: Path, buckets: ItemBuckets | None, bar: object
     ledger = Ledger()
     try:
         sink = ledger_sink(ledger) if buckets is None else buckets.adder()
-        if buckets is None or not buckets.routed:
-            scan = scan_file(stream, sink, as_of, bar)
-        else:
-            scan = Scan(*scan_blocks(stream, sink, as_of, bar, buckets.scan_block))
+        scan = first_pass(stream, sink, as_of, bar, buckets)
     except OSError as exc:  # reading the file, or writing a bucket (disk full)
         where = exc.filename or file
         what = "error reading" if str(where) == str(file) else "cannot write temporary file"
