@@ -6,7 +6,9 @@ verdict scoring applied (``assessments``, made at the service clock ``assessed_u
 and unchanged by time alone until ``next_due_us``).  For the instant asked for, a
 stored verdict is used as it is when it is current (same version as the facts) and
 valid then (``assessed_us <= as_of < next_due_us``); any other item is judged again
-from its stored facts at that instant, with the same pure rules.  Hence:
+from its stored facts at that instant, with the same pure rules.  Timeliness publishes
+a verdict only when it changes what scoring counts, so most items are judged again
+here (the cost of a replay of the year, seconds).  Hence:
 
 * without ``--as-of`` (final: the later of 1 January of the next year and the latest
   event time, as replay) the report equals `govmon replay` of the same events;
@@ -67,13 +69,14 @@ def database_url(settings: Settings) -> str | None:
 
 async def year_result(url: str, catalog: Catalog, calendar: WorkCalendar, law: Law,
                       year: int, as_of: int | None) -> tuple[YearResult, int, int]:
-    """The result, how many items were judged again and how many of those had facts
-    newer than their stored verdict (the pipeline still catching up)."""
+    """The result, how many items were judged again and how many of those have a
+    snapshot scoring has not stored yet (the pipeline still catching up)."""
     conn = await connect(url)
     try:
         rows = await conn.fetch(
             """SELECT f.kind, f.item_id, f.version AS facts_version, f.latest_us,
-                      a.version, a.assessed_us, a.next_due_us, a.created_us, a.body
+                      f.scored_version, a.version, a.assessed_us, a.next_due_us,
+                      a.created_us, a.body
                FROM item_facts f LEFT JOIN assessments a USING (kind, item_id)""")
         moment = as_of if as_of is not None else max(
             [year_start(year + 1), *(r["latest_us"] for r in rows)])
@@ -87,7 +90,9 @@ async def year_result(url: str, catalog: Catalog, calendar: WorkCalendar, law: L
                 assessed.append((decode_assessment(r["body"]), r["created_us"]))
             else:
                 stale.append((r["kind"], r["item_id"]))
-                behind += not current
+                # Snapshots go out only when they change a score (most items' stored
+                # verdict is older than their facts); behind means one has not arrived.
+                behind += (r["version"] or 0) < r["scored_version"]
         for start in range(0, len(stale), _CHUNK):
             chunk = stale[start:start + _CHUNK]
             records = await conn.fetch(
@@ -125,7 +130,7 @@ def main(year: int, as_of: datetime | None) -> int:
         print(f"govmon report: cannot read the database: {exc}", file=sys.stderr)
         return 2
     if behind:
-        print(f"govmon report: {behind} items have facts newer than their scored verdict "
+        print(f"govmon report: {behind} items have a verdict scoring has not stored yet "
               "(the pipeline is catching up); they were judged from their facts",
               file=sys.stderr)
     sys.stdout.write(msgspec.json.encode(render_result(result)).decode())

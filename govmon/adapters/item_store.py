@@ -12,7 +12,8 @@ from govmon.handlers.items import ItemRow
 from govmon.rules import ItemKey, facts_from_json, facts_to_json
 
 _COLUMNS = ("kind, item_id, topic, partition, unit_id, facts, marks, latest_us, version, "
-            "assessed_us, next_due_us, deadline_us, alerted_us, breached, pending")
+            "assessed_us, next_due_us, deadline_us, alerted_us, breached, pending, "
+            "scored_version, scored_digest")
 
 
 def _row(record: asyncpg.Record) -> ItemRow:
@@ -20,7 +21,8 @@ def _row(record: asyncpg.Record) -> ItemRow:
                    facts_from_json(record["facts"]), record["unit_id"], record["marks"],
                    record["latest_us"], record["version"], record["assessed_us"],
                    record["next_due_us"], record["deadline_us"], record["alerted_us"],
-                   list(record["breached"]), record["pending"])
+                   list(record["breached"]), record["pending"], record["scored_version"],
+                   record["scored_digest"])
 
 
 async def lock_items(conn: asyncpg.Connection, keys: Iterable[ItemKey], *,
@@ -52,25 +54,29 @@ async def save_items(conn: asyncpg.Connection, rows: Iterable[ItemRow]) -> None:
         return
     await conn.execute(
         f"""INSERT INTO item_facts ({_COLUMNS})
-            SELECT k, i, t, p, u, f::json, m, l, v, a, n, d, al, string_to_array(b, ','), pe
+            SELECT k, i, t, p, u, f::json, m, l, v, a, n, d, al, string_to_array(b, ','), pe,
+                   sv, sd
             FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::text[],
                         $6::text[], $7::integer[], $8::bigint[], $9::bigint[], $10::bigint[],
                         $11::bigint[], $12::bigint[], $13::bigint[], $14::text[],
-                        $15::boolean[])
-              AS x(k, i, t, p, u, f, m, l, v, a, n, d, al, b, pe)
+                        $15::boolean[], $16::bigint[], $17::text[])
+              AS x(k, i, t, p, u, f, m, l, v, a, n, d, al, b, pe, sv, sd)
             ON CONFLICT (kind, item_id) DO UPDATE SET
               unit_id = EXCLUDED.unit_id, facts = EXCLUDED.facts, marks = EXCLUDED.marks,
               latest_us = EXCLUDED.latest_us, version = EXCLUDED.version,
               assessed_us = EXCLUDED.assessed_us, next_due_us = EXCLUDED.next_due_us,
               deadline_us = EXCLUDED.deadline_us, alerted_us = EXCLUDED.alerted_us,
-              breached = EXCLUDED.breached, pending = EXCLUDED.pending, updated_at = now()""",
+              breached = EXCLUDED.breached, pending = EXCLUDED.pending,
+              scored_version = EXCLUDED.scored_version,
+              scored_digest = EXCLUDED.scored_digest, updated_at = now()""",
         [r.kind for r in listed], [r.item_id for r in listed], [r.topic for r in listed],
         [r.partition for r in listed], [r.unit_id for r in listed],
         [facts_to_json(r.facts).decode() for r in listed], [r.marks for r in listed],
         [r.latest_us for r in listed], [r.version for r in listed],
         [r.assessed_us for r in listed], [r.next_due_us for r in listed],
         [r.deadline_us for r in listed], [r.alerted_us for r in listed],
-        [",".join(r.breached) for r in listed], [r.pending for r in listed])
+        [",".join(r.breached) for r in listed], [r.pending for r in listed],
+        [r.scored_version for r in listed], [r.scored_digest for r in listed])
 
 
 async def add_unpublished(conn: asyncpg.Connection, rows: Iterable[ItemRow]) -> int:

@@ -65,6 +65,16 @@ class WarningIssued(_Message, frozen=True, tag="gov.timeliness.warning_issued"):
     detected_at: int
 
 
+class WatermarkAdvanced(_Message, frozen=True, tag="gov.timeliness.watermark_advanced"):
+    """Event-time mode only: the timeliness clock (the latest event time it has seen)
+    reached ``at``.  Snapshots go out only when a score could change, so without this
+    scoring's clock, which follows its inputs, would stop where the last one did and
+    miss e.g. the turn of the year.  Keyed ``watermark`` (one partition): scoring keeps
+    one clock for all its workers, in PostgreSQL."""
+
+    at: int
+
+
 class ScoreChanged(_Message, frozen=True, tag="gov.scores.score_changed"):
     """A unit's score for a year changed (or was first computed); keyed by unit id."""
 
@@ -79,11 +89,14 @@ class ScoreChanged(_Message, frozen=True, tag="gov.scores.score_changed"):
     as_of: int
 
 
-TimelinessMessage = ItemAssessed | DeadlineBreached | WarningIssued
+TimelinessMessage = ItemAssessed | DeadlineBreached | WarningIssued | WatermarkAdvanced
 
 _ENCODER = msgspec.json.Encoder()
 _TIMELINESS = msgspec.json.Decoder(TimelinessMessage)
 _SCORES = msgspec.json.Decoder(ScoreChanged)
+
+
+WATERMARK_KEY = b"watermark"
 
 
 def encode(message: TimelinessMessage | ScoreChanged) -> bytes:

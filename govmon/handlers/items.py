@@ -9,10 +9,10 @@ previous publish of the same verdict may have been lost in a crash.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from govmon.contract.events import GovEvent
-from govmon.handlers.timeliness import Judged, judge
+from govmon.handlers.timeliness import Judged, judge, scored_digest
 from govmon.rules import (
     AlertPolicy,
     ItemFacts,
@@ -42,6 +42,8 @@ class ItemRow:
     alerted_us: int = -1
     breached: list[str] = field(default_factory=list)
     pending: bool = False
+    scored_version: int = 0  # the last version published as a snapshot (0: none)
+    scored_digest: str = ""  # ``scored_digest`` of that snapshot
 
     @property
     def key(self) -> ItemKey:
@@ -78,7 +80,11 @@ def fold(rows: dict[ItemKey, ItemRow], events: Iterable[Located]) -> list[ItemKe
 def rejudge(row: ItemRow, clock: int, calendar: WorkCalendar, law: Law,
             policy: AlertPolicy) -> Judged:
     """Judge the row's item at ``clock`` (never before its previous judgement, so an
-    item's clock only moves forward) and record the outcome in the row."""
+    item's clock only moves forward) and record the outcome in the row.
+
+    The snapshot is due when what scoring counts changed since the last one, or when
+    the row is ``pending``: its last publish may have been cut, whatever it held."""
+    forced = row.pending
     at = max(clock, row.assessed_us)
     judged = judge(row.facts, calendar, law, at, alerted_until=row.alerted_us,
                    breached=row.breached, policy=policy)
@@ -94,7 +100,11 @@ def rejudge(row: ItemRow, clock: int, calendar: WorkCalendar, law: Law,
     # Publishing is tracked by the outbox (migration 0003) or needs none (scoring's own
     # items); the flag an older worker may have left on the row is cleared here.
     row.pending = False
-    return judged
+    digest = scored_digest(assessment)
+    snapshot = forced or digest != row.scored_digest
+    if snapshot:
+        row.scored_version, row.scored_digest = row.version, digest
+    return replace(judged, snapshot=snapshot)
 
 
 def created_at(row: ItemRow, judged: Judged) -> int | None:

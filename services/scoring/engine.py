@@ -54,7 +54,13 @@ from govmon.adapters.score_store import (
 )
 from govmon.contract import topics
 from govmon.contract.codec import InvalidEvent, decode_event
-from govmon.contract.derived import ItemAssessed, ScoreChanged, decode_timeliness, encode
+from govmon.contract.derived import (
+    ItemAssessed,
+    ScoreChanged,
+    WatermarkAdvanced,
+    decode_timeliness,
+    encode,
+)
 from govmon.handlers.items import ItemRow, Located, created_at, fold, keys_of, rejudge
 from govmon.handlers.scoring import digest, is_final, registration, score_year, unit_info
 from govmon.handlers.scoring import touched as touched_pairs
@@ -121,6 +127,7 @@ class ScoringEngine:
     async def handle_batch(self, events: Sequence[Record]) -> None:
         verdicts: list[ItemAssessed] = []
         located: list[Located] = []
+        times: list[int] = []
         for message in events:
             value = message.value or b""
             try:
@@ -128,13 +135,17 @@ class ScoringEngine:
                     decoded = decode_timeliness(value)
                     if isinstance(decoded, ItemAssessed):  # breaches/warnings are for people
                         verdicts.append(decoded)
+                        times.append(decoded.assessed_at)
+                    elif isinstance(decoded, WatermarkAdvanced):
+                        times.append(decoded.at)
                 else:
-                    located.append((decode_event(value), message.topic, message.partition))
+                    event = decode_event(value)
+                    located.append((event, message.topic, message.partition))
+                    times.append(instant(event.time))
             except (InvalidEvent, msgspec.DecodeError) as exc:
                 _log.error("undecodable record, skipped", extra={
                     "topic": message.topic, "partition": message.partition,
                     "offset": message.offset, "error": str(exc)})
-        times = [v.assessed_at for v in verdicts] + [instant(e.time) for e, _, _ in located]
         latest = max(times) if times else None
         started = time.perf_counter()
         async with self.lock:
@@ -221,6 +232,7 @@ class ScoringEngine:
         for key in keys:
             row = rows[key]
             judged = rejudge(row, clock, self.calendar, self.law, self.policy)
+            row.scored_version = row.version  # stored with its verdict, just below
             out.append(ItemAssessed(kind=row.kind, item_id=row.item_id, unit_id=row.unit_id,
                                     version=row.version, assessed_at=row.assessed_us,
                                     marks=row.marks, assessment=judged.assessment,

@@ -40,7 +40,13 @@ from govmon.adapters.item_store import (
 )
 from govmon.adapters.metrics import TimelinessMetrics
 from govmon.contract.codec import InvalidEvent, decode_event
-from govmon.contract.derived import DeadlineBreached, WarningIssued, encode
+from govmon.contract.derived import (
+    WATERMARK_KEY,
+    DeadlineBreached,
+    WarningIssued,
+    WatermarkAdvanced,
+    encode,
+)
 from govmon.handlers.due import DueIndex
 from govmon.handlers.items import ItemRow, Located, created_at, fold, keys_of, rejudge
 from govmon.handlers.timeliness import Judged, messages
@@ -79,6 +85,7 @@ class TimelinessEngine:
         # Batches and timer fires touch the same items: one at a time, so a verdict is
         # never published out of version order by this worker.
         self.lock = asyncio.Lock()
+        self.announced = -1  # the last watermark this worker published (event time)
 
     async def handle_batch(self, events: Sequence[Record]) -> None:
         located: list[Located] = []
@@ -96,7 +103,7 @@ class TimelinessEngine:
             clock: int | None = None
             if located:
                 moved, saved = await self.confirmed.transact(lambda conn: self._fold(conn, located))
-                await self._publish(saved, "event")
+                await self._publish(saved, "event", watermark=moved)
                 self.metrics.events.inc(len(located))
                 self.metrics.clock.set(moved / 1e6)
                 clock = moved
@@ -123,10 +130,12 @@ class TimelinessEngine:
         return clock, await self._save(conn, results)
 
     async def _save(self, conn: asyncpg.Connection, results: Results) -> Saved:
-        """Store the judged rows and list them in the outbox (``rejudge`` left their
-        `pending` flag down: flipping it back after the publish rewrote every row twice)."""
+        """Store the judged rows and list those with news in the outbox (``rejudge`` left
+        their `pending` flag down: flipping it back after the publish rewrote every row
+        twice)."""
         await save_items(conn, [row for row, _ in results])
-        entry = await add_unpublished(conn, [row for row, _ in results]) if results else None
+        news = [row for row, judged in results if judged.news]
+        entry = await add_unpublished(conn, news) if news else None
         return results, entry
 
     async def tick(self) -> None:
@@ -158,9 +167,14 @@ class TimelinessEngine:
 
             await self._publish(await self.confirmed.transact(work), "deadline")
 
-    async def _publish(self, saved: Saved, cause: str) -> None:
+    async def _publish(self, saved: Saved, cause: str, watermark: int | None = None) -> None:
+        """Publish the judged items' messages and await the broker.  ``watermark``
+        (event time, a batch's clock): also the clock's progress for scoring, once per
+        batch that moved it, so it is published before the batch's offsets."""
         results, entry = saved
-        if not results:
+        if watermark is not None and (not self.event_time or watermark <= self.announced):
+            watermark = None
+        if not results and watermark is None:
             return
         records: list[tuple[bytes, bytes]] = []
         for row, judged in results:
@@ -171,7 +185,12 @@ class TimelinessEngine:
                     self.metrics.breaches.labels(rule=message.rule).inc()
                 elif isinstance(message, WarningIssued):
                     self.metrics.warnings.inc()
-        await self.publish(records)
+        if watermark is not None:
+            records.append((WATERMARK_KEY, encode(WatermarkAdvanced(at=watermark))))
+        if records:
+            await self.publish(records)
+        if watermark is not None:
+            self.announced = watermark
         if entry is not None:
             self.confirmed.add(entry)
         for row, _ in results:

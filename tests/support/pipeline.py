@@ -122,9 +122,10 @@ async def record_problems(database_url: str, report: dict[str, Any]) -> list[str
     try:
         problems: list[str] = []
         behind = await conn.fetch(
-            """SELECT f.kind, f.item_id, f.version, a.version AS scored FROM item_facts f
-               LEFT JOIN assessments a USING (kind, item_id)
-               WHERE a.version IS DISTINCT FROM f.version LIMIT 5""")
+            """SELECT f.kind, f.item_id, f.scored_version, a.version AS scored
+               FROM item_facts f LEFT JOIN assessments a USING (kind, item_id)
+               WHERE f.scored_version > 0 AND a.version IS DISTINCT FROM f.scored_version
+               LIMIT 5""")
         problems += [f"verdict not scored: {dict(r)}" for r in behind]
         for table in ("item_facts", "unit_scores"):
             pending = await conn.fetchval(f"SELECT count(*) FROM {table} WHERE pending")

@@ -107,3 +107,67 @@ def test_derived_messages_round_trip() -> None:
                          deducted=1.5, deductions=2, final=True, as_of=0)
     assert decode_score(encode(score)) == score
     assert b'"type":"gov.scores.score_changed"' in encode(score)
+
+
+def _snapshots(row: ItemRow, *clocks: str) -> list[bool]:
+    return [rejudge(row, at(clock), calendar(), law(), POLICY).snapshot for clock in clocks]
+
+
+def test_a_snapshot_goes_out_only_when_what_scoring_counts_changes() -> None:
+    events = [received("C1", "2017-10-09T10:00:00", id="a")]  # deadline 2017-10-30
+    rows: dict[tuple[str, str], ItemRow] = {}
+    fold(rows, [(e, "topic", 0) for e in events])
+    row = rows[("case", "C1")]
+    # Received, then warned: no breach yet, nothing for scoring (as scoring never saw it).
+    assert _snapshots(row, "2017-10-10T00:00:00", "2017-10-30T08:00:00") == [False, False]
+    assert (row.scored_version, row.scored_digest) == (0, "")
+    [late] = _snapshots(row, "2017-10-31T00:00:00")  # the breach: scoring must know
+    assert late and row.scored_version == row.version == 3 and row.scored_digest
+    judged = rejudge(row, at("2017-11-05T00:00:00"), calendar(), law(), POLICY)
+    assert not judged.snapshot and not judged.news and row.scored_version == 3
+    assert [type(m) for _, m in messages("case", "C1", row.version, row.assessed_us,
+                                         row.marks, judged)] == []
+    # The reply changes the breach's evidence (its event ids): a new snapshot.
+    fold(rows, [(step("replied", "C1", "2017-11-06T10:00:00", id="b"), "topic", 0)])
+    assert _snapshots(row, "2017-11-06T10:00:00") == [True]
+    assert row.scored_version == row.version == 5
+
+
+def test_a_pending_row_publishes_its_snapshot_again() -> None:
+    """Its last publish may have been cut by a crash: the digest stored with it says
+    nothing about what scoring received."""
+    rows: dict[tuple[str, str], ItemRow] = {}
+    fold(rows, [(received("C2", "2017-10-09T10:00:00"), "topic", 0)])
+    row = rows[("case", "C2")]
+    assert _snapshots(row, "2017-10-31T00:00:00", "2017-11-01T00:00:00") == [True, False]
+    row.pending = True
+    judged = rejudge(row, at("2017-11-02T00:00:00"), calendar(), law(), POLICY)
+    assert judged.snapshot and judged.news and not row.pending
+    [(_, snapshot)] = messages("case", "C2", row.version, row.assessed_us, row.marks, judged)
+    assert isinstance(snapshot, ItemAssessed) and snapshot.version == row.scored_version == 3
+
+
+def test_scored_digest_ignores_clocks_and_sees_units_breaches_credits() -> None:
+    from govmon.handlers.timeliness import scored_digest
+
+    open_case = _facts(received("C3", "2017-10-09T10:00:00", unit_id="U1"))
+    early = judge(open_case, calendar(), law(), at("2017-10-10T00:00:00"), alerted_until=-1,
+                  breached=(), policy=POLICY).assessment
+    later = judge(open_case, calendar(), law(), at("2017-10-20T00:00:00"), alerted_until=-1,
+                  breached=(), policy=POLICY).assessment
+    assert early.clocks and not early.breaches  # a running clock, nothing scored
+    assert scored_digest(early) == scored_digest(later) == ""
+    late = judge(open_case, calendar(), law(), at("2017-11-01T00:00:00"), alerted_until=-1,
+                 breached=(), policy=POLICY).assessment
+    other = judge(_facts(received("C3", "2017-10-09T10:00:00", unit_id="U2")), calendar(),
+                  law(), at("2017-11-01T00:00:00"), alerted_until=-1, breached=(),
+                  policy=POLICY).assessment
+    assert "" != scored_digest(late) != scored_digest(other) != ""
+
+
+def test_watermark_round_trips() -> None:
+    from govmon.contract.derived import WatermarkAdvanced, decode_timeliness, encode
+
+    mark = WatermarkAdvanced(at=at("2018-01-02T00:00:00"))
+    assert decode_timeliness(encode(mark)) == mark
+    assert b'"type":"gov.timeliness.watermark_advanced"' in encode(mark)
