@@ -9,10 +9,10 @@ previous publish of the same verdict may have been lost in a crash.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from govmon.contract.events import GovEvent
-from govmon.handlers.timeliness import Judged, judge, scored_digest
+from govmon.handlers.timeliness import Judged, judge
 from govmon.rules import (
     AlertPolicy,
     ItemFacts,
@@ -84,10 +84,10 @@ def rejudge(row: ItemRow, clock: int, calendar: WorkCalendar, law: Law,
 
     The snapshot is due when what scoring counts changed since the last one, or when
     the row is ``pending``: its last publish may have been cut, whatever it held."""
-    forced = row.pending
     at = max(clock, row.assessed_us)
     judged = judge(row.facts, calendar, law, at, alerted_until=row.alerted_us,
-                   breached=row.breached, policy=policy)
+                   breached=row.breached, policy=policy,
+                   published=None if row.pending else row.scored_digest)
     assessment = judged.assessment
     row.unit_id = assessment.unit_id if assessment.unit_id is not None else row.unit_id
     row.marks = len(row.facts.marks)
@@ -100,11 +100,9 @@ def rejudge(row: ItemRow, clock: int, calendar: WorkCalendar, law: Law,
     # Publishing is tracked by the outbox (migration 0003) or needs none (scoring's own
     # items); the flag an older worker may have left on the row is cleared here.
     row.pending = False
-    digest = scored_digest(assessment)
-    snapshot = forced or digest != row.scored_digest
-    if snapshot:
-        row.scored_version, row.scored_digest = row.version, digest
-    return replace(judged, snapshot=snapshot)
+    if judged.snapshot:
+        row.scored_version, row.scored_digest = row.version, judged.digest
+    return judged
 
 
 def created_at(row: ItemRow, judged: Judged) -> int | None:

@@ -34,9 +34,10 @@ class Judged:
     new_breaches: tuple[Breach, ...]
     warnings: tuple[Alert, ...]
     alerted_until: int  # warnings up to here have been issued
-    # Publish the snapshot (ItemAssessed)?  Only when what scoring counts changed
-    # (``rejudge`` decides); ``judge`` alone cannot know, so it says yes.
-    snapshot: bool = True
+    digest: str  # ``scored_digest`` of the assessment
+    # Publish the snapshot (ItemAssessed)?  Only when the digest differs from the last
+    # published one (``judge``'s ``published``; None: always).
+    snapshot: bool
 
     @property
     def news(self) -> bool:
@@ -59,9 +60,10 @@ def scored_digest(assessment: ItemAssessment) -> str:
 
 def judge(facts: ItemFacts, calendar: WorkCalendar, law: Law, clock: int, *,
           alerted_until: int, breached: tuple[str, ...] | list[str],
-          policy: AlertPolicy) -> Judged:
+          policy: AlertPolicy, published: str | None = None) -> Judged:
     """The item's verdict at ``clock``, what is new since the last one, and when to
-    look again.  ``alerted_until``/``breached`` are what earlier calls returned."""
+    look again.  ``alerted_until``/``breached`` are what earlier calls returned;
+    ``published`` is the digest of the last snapshot published (None: unknown)."""
     assessment = assess_item(facts, calendar, law, clock)
     rules = tuple(sorted({b.rule for b in assessment.breaches}))
     known = set(breached)
@@ -76,8 +78,10 @@ def judge(facts: ItemFacts, calendar: WorkCalendar, law: Law, clock: int, *,
                 next_warning = earliest(next_warning, alert.at)
             elif alert.at > alerted_until:
                 warnings.append(alert)
+    digest = scored_digest(assessment)
     return Judged(assessment, earliest(assessment.next_due, next_warning), deadline, rules,
-                  new, tuple(warnings), max(alerted_until, clock))
+                  new, tuple(warnings), max(alerted_until, clock), digest,
+                  published is None or digest != published)
 
 
 def partition_key(kind: str, item_id: str, unit_id: str | None) -> str:
