@@ -1,5 +1,6 @@
 """Migrations on a real PostgreSQL: 0005 turns the documents from jsonb into json and
-back without losing anything the services stored."""
+back without losing anything the services stored; 0006 marks every stored item as
+published, with a digest no verdict has, so that its next judgement sends a snapshot."""
 
 from __future__ import annotations
 
@@ -54,3 +55,33 @@ def test_documents_survive_0005_both_ways(database_url: str) -> None:
     assert json.loads(facts) == json.loads(FACTS)  # jsonb had put the keys in its order
     command.downgrade(config, "0004")
     assert asyncio.run(_documents(database_url))[1::2] == ("jsonb", "jsonb")
+
+
+async def _scored(url: str) -> tuple[int, str, bool]:
+    from govmon.adapters.item_store import lock_items
+    from govmon.handlers.items import rejudge
+    from govmon.rules import AlertPolicy, load_calendar, load_law
+
+    conn = await connect(url)
+    try:
+        async with conn.transaction():
+            [row] = (await lock_items(conn, [("case", "C-1")])).values()
+            stored = (row.scored_version, row.scored_digest)
+            judged = rejudge(row, 2, load_calendar(), load_law(), AlertPolicy())
+        return stored[0], stored[1], judged.snapshot
+    finally:
+        await conn.close()
+
+
+def test_0006_counts_stored_items_as_published_with_an_unknown_digest(database_url: str
+                                                                      ) -> None:
+    config = alembic_config(database_url)
+    command.downgrade(config, "0004")
+    asyncio.run(_insert(database_url))
+    command.upgrade(config, "0005")
+    command.upgrade(config, "head")
+    # version 1 was published; '-' differs from any digest, even the empty one of a
+    # verdict that counts for nothing, so the next judgement publishes a snapshot
+    assert asyncio.run(_scored(database_url)) == (1, "-", True)
+    command.downgrade(config, "0005")
+    command.upgrade(config, "head")

@@ -11,6 +11,7 @@ always prints `rejected: []`.  Everything else must be equal.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from pathlib import Path
 
@@ -112,3 +113,26 @@ def test_report_as_of_equals_replay_as_of(clean_kafka: str, database_url: str,
         report = pipeline.report(2017, "--as-of", moment)
         assert without_rejected(report) == without_rejected(
             replay(path, 2017, "--as-of", moment))
+
+
+def test_the_turn_of_the_year_reaches_scoring_without_a_snapshot(
+        clean_kafka: str, database_url: str, tmp_path: Path,
+        services: list[ServiceProcess]) -> None:
+    """Scoring's clock follows timeliness' watermark, not only the verdicts: here the
+    events after New Year change no verdict (a reply in time), so no snapshot goes
+    out, yet 2017's year-end rules (a county's report shortfall...) must be applied."""
+    from tests.unit.rules.builders import raw
+
+    lines = [raw("unit.registered", "2017-01-02T09:00:00",
+                 {"unit_id": "U-W", "name": "W county", "category": "county"}),
+             raw("application.received", "2017-12-20T10:00:00",
+                 {"case_id": "C-W", "unit_id": "U-W", "kind": "disclosure"}),
+             raw("application.replied", "2018-01-03T10:00:00", {"case_id": "C-W"})]
+    path = tmp_path / "turn.jsonl"
+    path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+    pipeline = Pipeline(clean_kafka, database_url, tmp_path, services).start()
+    assert pipeline.produce(path).returncode == 0
+    expected = assert_pipeline_equals_replay(pipeline, path)
+    [unit] = expected["units"]  # type: ignore[attr-defined]
+    assert sorted(d["rule"] for d in unit["deductions"]) == [
+        "principal_interpretation_missing", "reports_shortfall"]  # year-end rules
