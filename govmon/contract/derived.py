@@ -4,9 +4,10 @@ Tagged msgspec Structs (the ``type`` field names the message, in the past tense)
 on the wire.  Instants are ``int`` microseconds since the Unix epoch, as everywhere in
 ``govmon.rules``; years and days are Shanghai ones.
 
-Delivery is at-least-once and, across partitions, unordered: every message carries a
+Delivery is at-least-once and, across partitions, unordered: verdicts and scores carry a
 ``version`` that only grows per item (timeliness) or per unit and year (scores), so a
-consumer keeps the highest version it has seen and ignores the rest.
+consumer keeps the highest version it has seen and ignores the rest; a watermark only
+ever moves a clock forward.
 """
 
 from __future__ import annotations

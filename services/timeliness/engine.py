@@ -5,13 +5,14 @@ Per batch: one transaction folds the events into their items' stored facts and j
 each touched item at the service clock; then the verdicts are published and awaited;
 only then does the agent return, so the batch's offsets are committed after both
 (``govmon.adapters.batches``).  In event-time mode the watermark the batch moved fires
-the items it made due in the same step, so `produce --wait` cannot return early.
+the items it made due in the same step, so `produce --wait` cannot return early, and
+then goes to scoring itself (``WatermarkAdvanced``).
 
 Deadlines fire from a due index (a heap per assigned partition, rebuilt from
 ``item_facts`` when the assignment changes): a timer pops what is due at the clock.
 A popped item is judged and stored with its next due time, and in the same
-transaction its items are listed in the outbox (``unpublished_verdicts``); once the
-publish is confirmed the entry is dropped, in the worker's next transaction.  A crash
+transaction those with news are listed in the outbox (``unpublished_verdicts``); once
+the publish is confirmed the entry is dropped, in the worker's next transaction.  A crash
 in between leaves it listed; the next rebuild turns it into ``pending`` flags on its
 items, which are due at once, so they are fired again (the same verdict, with a
 higher version) - once (``item_store.due_entries``).
@@ -103,13 +104,14 @@ class TimelinessEngine:
             clock: int | None = None
             if located:
                 moved, saved = await self.confirmed.transact(lambda conn: self._fold(conn, located))
-                await self._publish(saved, "event", watermark=moved)
+                await self._publish(saved, "event")
                 self.metrics.events.inc(len(located))
                 self.metrics.clock.set(moved / 1e6)
                 clock = moved
             folded = time.perf_counter()
             if self.event_time and clock is not None:
-                await self._fire(clock)  # deadlines the watermark has just passed
+                # deadlines the watermark has just passed, then the watermark itself
+                await self._fire(clock, announce=True)
                 if self.db.interrupted != self.interrupted:  # see _sync_partitions
                     await self._sync_partitions()
                     await self._fire(clock)
@@ -151,10 +153,16 @@ class TimelinessEngine:
             self.metrics.clock.set(clock / 1e6)
             await self._fire(clock)
 
-    async def _fire(self, clock: int) -> None:
+    async def _fire(self, clock: int, *, announce: bool = False) -> None:
+        """Judge, store and publish what is due at ``clock``.  ``announce`` (event time,
+        after a batch): the watermark goes out with the last of them, or alone, so
+        scoring never sees the clock pass a deadline before the breach it causes."""
         while True:
             due = self.index.pop_due(clock, self.fire_batch)
+            last = len(due) < self.fire_batch
+            watermark = clock if announce and last else None
             if not due:
+                await self._publish(([], None), "deadline", watermark)
                 return
             keys = [(kind, item_id) for _, kind, item_id in due]
 
@@ -165,12 +173,14 @@ class TimelinessEngine:
                            for row in rows.values()]
                 return await self._save(conn, results)
 
-            await self._publish(await self.confirmed.transact(work), "deadline")
+            await self._publish(await self.confirmed.transact(work), "deadline", watermark)
+            if last:
+                return
 
     async def _publish(self, saved: Saved, cause: str, watermark: int | None = None) -> None:
         """Publish the judged items' messages and await the broker.  ``watermark``
-        (event time, a batch's clock): also the clock's progress for scoring, once per
-        batch that moved it, so it is published before the batch's offsets."""
+        (event time, a batch's clock): also the clock's progress for scoring when it is
+        past what this worker last announced (before the batch's offsets are committed)."""
         results, entry = saved
         if watermark is not None and (not self.event_time or watermark <= self.announced):
             watermark = None

@@ -6,9 +6,12 @@ Revises: 0005
 Timeliness publishes an item's snapshot (`ItemAssessed`) only when what scoring counts
 changed (unit, breaches, credits: ``govmon.handlers.timeliness.scored_digest``), so it
 keeps that digest and the version it went out with, under the item's row lock.  Rows
-stored before this revision were all published: their version is the scored one, and
-their digest is marked unknown ('-', never a real digest), so their next judgement
-publishes a snapshot once.  The UPDATE rewrites the table: on a large record, apply it
+stored before this revision had every version published (or are `pending`, which forces
+a snapshot anyway): their version is the scored one, and their digest is marked unknown
+('-', never a real digest), so their next judgement publishes a snapshot once.  Upgrade
+with every older timeliness worker stopped (one still running would publish snapshots
+without keeping their digest), and scoring before timeliness (an older scoring worker
+cannot read `watermark_advanced`).  The UPDATE rewrites the table: on a large record, apply it
 in a maintenance window (see 0005).
 """
 
