@@ -119,6 +119,19 @@ async def due_entries(conn: asyncpg.Connection, topic: str, partition: int) -> l
              r["kind"], r["item_id"]) for r in records]
 
 
+async def flagged(conn: asyncpg.Connection, partitions: list[tuple[str, int]]
+                  ) -> list[tuple[str, int, str, str]]:
+    """(topic, partition, kind, item id) of the rows flagged ``pending`` in
+    ``partitions``: flags another worker's rebuild set (``due_entries``) after their
+    owner built its heaps."""
+    records = await conn.fetch(
+        """SELECT topic, partition, kind, item_id FROM item_facts
+           WHERE pending AND (topic, partition) IN
+                 (SELECT * FROM unnest($1::text[], $2::integer[]))""",
+        [t for t, _ in partitions], [p for _, p in partitions])
+    return [(r["topic"], r["partition"], r["kind"], r["item_id"]) for r in records]
+
+
 async def due_own_items(conn: asyncpg.Connection, topic: str, clock: int) -> list[ItemKey]:
     records = await conn.fetch(
         """SELECT kind, item_id FROM item_facts

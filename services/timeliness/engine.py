@@ -35,6 +35,7 @@ from govmon.adapters.item_store import (
     advance_clock,
     drop_unpublished,
     due_entries,
+    flagged,
     lock_items,
     read_clock,
     save_items,
@@ -55,6 +56,7 @@ from govmon.rules import AlertPolicy, Law, WorkCalendar, instant
 from govmon.settings import Settings
 
 CLOCK = "timeliness"  # its row in service_clocks (the event-time watermark)
+FLAGS_EVERY = 5.0  # seconds between looks for flags another worker's rebuild set
 _log = logging.getLogger("govmon.timeliness")
 
 Publish = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]
@@ -87,6 +89,7 @@ class TimelinessEngine:
         # never published out of version order by this worker.
         self.lock = asyncio.Lock()
         self.announced = -1  # the last watermark this worker published (event time)
+        self.flags_due = 0.0  # monotonic time of the next look for flags (_adopt_flags)
 
     async def handle_batch(self, events: Sequence[Record]) -> None:
         located: list[Located] = []
@@ -144,6 +147,7 @@ class TimelinessEngine:
         """Timer: fire what is due at the clock (wall clock, or the shared watermark)."""
         async with self.lock:
             await self._sync_partitions()
+            await self._adopt_flags()
             if self.event_time:
                 clock = await self.confirmed.transact(lambda conn: read_clock(conn, CLOCK))
                 if clock is None:
@@ -209,6 +213,21 @@ class TimelinessEngine:
                                 row.item_id)
         self.metrics.assessed.labels(cause=cause).inc(len(results))
         self.metrics.due_index.set(len(self.index))
+
+    async def _adopt_flags(self) -> None:
+        """Items flagged ``pending`` in partitions this worker holds, by another worker's
+        rebuild (``item_store.due_entries``: outbox entries of any partition become
+        flags), go into the heap due at once.  A rebuild of our own partitions finds
+        them too, but a partition kept across a rebalance is not rebuilt, and no later
+        judgement of an unchanged item sends its snapshot again."""
+        now = time.monotonic()
+        held = sorted(self.assignment() & self.index.partitions())
+        if now < self.flags_due or not held:
+            return
+        self.flags_due = now + FLAGS_EVERY
+        for topic, partition, kind, item_id in await self.db.transact(
+                partial(flagged, partitions=held)):
+            self.index.push((topic, partition), -1, kind, item_id)
 
     async def _sync_partitions(self) -> None:
         """Follow the consumer's assignment: rebuild the heaps of new partitions from

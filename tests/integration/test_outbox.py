@@ -103,3 +103,45 @@ async def _interrupted(url: str, bootstrap: str) -> list[str]:
 def test_interrupted_transaction_publishes_its_outbox(database_url: str,
                                                       clean_kafka: str) -> None:
     assert asyncio.run(_interrupted(database_url, clean_kafka)) == ["|", "C-cut"]
+
+
+async def _flagged_elsewhere(url: str, bootstrap: str) -> list[str]:
+    """Item ids a worker publishes when another worker's rebuild flags an item in a
+    partition the first one keeps (and so does not rebuild)."""
+    from govmon.adapters.db import Database
+    from govmon.adapters.metrics import TimelinessMetrics, new_registry
+    from govmon.adapters.publisher import Publisher
+    from govmon.contract import topics
+    from govmon.rules import load_calendar, load_law
+    from govmon.settings import load_settings
+    from services.timeliness.engine import TimelinessEngine
+    from tests.support.kafka_io import read_all
+
+    db = Database(url, retry_for=30)
+    publisher = Publisher(bootstrap, topics.TIMELINESS.name, retry_for=30)
+    engine = TimelinessEngine(load_settings(clock="wall", database_url=url), db,
+                              publisher, lambda: {(TOPIC, 0)},
+                              TimelinessMetrics(new_registry()), load_calendar(), load_law())
+    try:
+        await engine.tick()  # partition 0's heap built from an empty record
+        conn = await connect(url)
+        try:
+            async with conn.transaction():  # a stalled worker's commit, never published
+                await save_items(conn, [_row("C-lost", 0)])
+                await add_unpublished(conn, [_row("C-lost", 0)])
+            async with conn.transaction():  # another worker rebuilds partition 1
+                assert await due_entries(conn, TOPIC, 1) == []
+        finally:
+            await conn.close()
+        engine.flags_due = 0.0  # its next look for flags is now, not in 5 s
+        await engine.tick()
+        records = await read_all(bootstrap, topics.TIMELINESS)
+        return sorted(str(r.json()["item_id"]) for r in records)
+    finally:
+        await publisher.stop()
+        await db.close()
+
+
+def test_a_flag_set_by_another_workers_rebuild_is_fired(database_url: str,
+                                                        clean_kafka: str) -> None:
+    assert asyncio.run(_flagged_elsewhere(database_url, clean_kafka)) == ["C-lost"]

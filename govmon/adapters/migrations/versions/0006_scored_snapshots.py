@@ -11,8 +11,12 @@ a snapshot anyway): their version is the scored one, and their digest is marked 
 ('-', never a real digest), so their next judgement publishes a snapshot once.  Upgrade
 with every older timeliness worker stopped (one still running would publish snapshots
 without keeping their digest), and scoring before timeliness (an older scoring worker
-cannot read `watermark_advanced`).  The UPDATE rewrites the table: on a large record, apply it
-in a maintenance window (see 0005).
+cannot read `watermark_advanced`).  The UPDATE rewrites the table: on a large record,
+apply it in a maintenance window (see 0005).
+
+No later judgement of an unchanged item sends its snapshot again, so an item flagged
+`pending` in a partition whose owner does not rebuild it must still be found: owners
+look for flags every few seconds, through a partial index of the (few) flagged rows.
 """
 
 from alembic import op
@@ -28,8 +32,11 @@ def upgrade() -> None:
                   ADD COLUMN scored_version bigint NOT NULL DEFAULT 0,
                   ADD COLUMN scored_digest text NOT NULL DEFAULT ''""")
     op.execute("UPDATE item_facts SET scored_version = version, scored_digest = '-'")
+    # Flags another worker's rebuild set, found by the partition's owner (few rows).
+    op.execute("CREATE INDEX item_facts_pending ON item_facts (topic, partition) WHERE pending")
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX item_facts_pending")
     op.execute("""ALTER TABLE item_facts DROP COLUMN scored_version,
                   DROP COLUMN scored_digest""")
