@@ -161,23 +161,18 @@ class TimelinessEngine:
         """Judge, store and publish what is due at ``clock``.  ``announce`` (event time,
         after a batch): the watermark goes out with the last of them, or alone, so
         scoring never sees the clock pass a deadline before the breach it causes."""
+        async def work(conn: asyncpg.Connection, keys: list[tuple[str, str]]) -> Saved:
+            rows = await lock_items(conn, keys, due_by=clock)
+            results = [(row, rejudge(row, clock, self.calendar, self.law, self.policy))
+                       for row in rows.values()]
+            return await self._save(conn, results)
+
         while True:
             due = self.index.pop_due(clock, self.fire_batch)
-            last = len(due) < self.fire_batch
-            watermark = clock if announce and last else None
-            if not due:
-                await self._publish(([], None), "deadline", watermark)
-                return
+            last = len(due) < self.fire_batch  # an empty round too
             keys = [(kind, item_id) for _, kind, item_id in due]
-
-            async def work(conn: asyncpg.Connection, keys: list[tuple[str, str]] = keys
-                           ) -> Saved:
-                rows = await lock_items(conn, keys, due_by=clock)
-                results = [(row, rejudge(row, clock, self.calendar, self.law, self.policy))
-                           for row in rows.values()]
-                return await self._save(conn, results)
-
-            await self._publish(await self.confirmed.transact(work), "deadline", watermark)
+            saved = await self.confirmed.transact(partial(work, keys=keys)) if due else ([], None)
+            await self._publish(saved, "deadline", clock if announce and last else None)
             if last:
                 return
 
@@ -186,7 +181,7 @@ class TimelinessEngine:
         (event time, a batch's clock): also the clock's progress for scoring when it is
         past what this worker last announced (before the batch's offsets are committed)."""
         results, entry = saved
-        if watermark is not None and (not self.event_time or watermark <= self.announced):
+        if watermark is not None and watermark <= self.announced:
             watermark = None
         if not results and watermark is None:
             return
