@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from tqdm import tqdm
 
-from govmon.adapters.publisher import Outgoing, default_partition, send_batched
+from govmon.adapters.publisher import KeyPartitioner, Outgoing, send_batched
 from govmon.bootstrap import require_bootstrap
 from govmon.contract.topics import PIPELINE
 from govmon.settings import Settings
@@ -55,6 +55,7 @@ class _Sender:
 
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self.producer = producer
+        self.partition = KeyPartitioner()
         self.sent = 0
         self.refused: list[tuple[int, str]] = []
         self._in_flight: list[tuple[list[int], list[tuple[asyncio.Future[object], list[int]]]]]
@@ -63,7 +64,7 @@ class _Sender:
     async def send(self, numbers: list[int], records: list[Outgoing]) -> None:
         if records:
             # A file's keys (source + id) repeat only for re-sends: no partition cache.
-            batches = await send_batched(self.producer, default_partition, records)
+            batches = await send_batched(self.producer, self.partition, records)
             self._in_flight.append((numbers, batches))
         while len(self._in_flight) > 1:  # the next chunk is built while this one flies
             await self._settle(*self._in_flight.pop(0))

@@ -1,4 +1,4 @@
-# Types of the compiled pass 1 of `govmon replay` (src/lib.rs).
+# Types of the compiled pass 1 of `govmon replay` and of murmur2 (src/lib.rs).
 
 Frames = list[tuple[int, bytes, int]]  # (bucket, MessagePack records, how many)
 
@@ -9,3 +9,5 @@ class Router:
         self, block: bytes, max_bytes: int, as_of: int | None = None
     ) -> tuple[Frames, list[tuple[int, bytes]], int | None, int]: ...
     def flush(self) -> Frames: ...
+
+def murmur2(key: bytes) -> int: ...

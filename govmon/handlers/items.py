@@ -19,9 +19,9 @@ from govmon.rules import (
     ItemKey,
     Law,
     Ledger,
+    Mark,
     WorkCalendar,
-    instant,
-    item_key,
+    event_mark,
 )
 
 
@@ -51,25 +51,39 @@ class ItemRow:
 
 
 Located = tuple[GovEvent, str, int]  # an event and the topic and partition it came from
+Marked = tuple[ItemKey, Mark, str, int]  # its item, its mark, topic and partition
 
 
-def keys_of(events: Iterable[Located]) -> set[ItemKey]:
-    return {item_key(event) for event, _, _ in events}
+def marked(events: Iterable[Located], shared: dict[str, str] | None = None) -> list[Marked]:
+    """Each event's item and mark, made once: the keys to lock, the clock (``Mark.at``)
+    and the fold all read them (making them cost as much as the fold itself).
+    ``shared`` interns repeated strings (``event_mark``); keep one per worker."""
+    interned = {} if shared is None else shared
+    out: list[Marked] = []
+    for event, topic, partition in events:
+        kind, item_id, mark = event_mark(event, interned)
+        out.append(((kind, item_id), mark, topic, partition))
+    return out
 
 
-def fold(rows: dict[ItemKey, ItemRow], events: Iterable[Located]) -> list[ItemKey]:
+def keys_of(events: Iterable[Marked]) -> set[ItemKey]:
+    return {key for key, _, _, _ in events}
+
+
+def fold(rows: dict[ItemKey, ItemRow], events: Iterable[Marked]) -> list[ItemKey]:
     """Fold events into ``rows`` (adding rows for new items); returns every item an
     event touched, redeliveries included, in first-seen order."""
     ledger = Ledger(row.facts for row in rows.values())
     touched: dict[ItemKey, None] = {}
-    for event, topic, partition in events:
-        key = ledger.apply(event) or item_key(event)
+    for key, mark, topic, partition in events:
+        ledger.fold(key[0], key[1], mark)
         touched[key] = None
         row = rows.get(key)
         if row is None:
             row = rows[key] = ItemRow(key[0], key[1], topic, partition,
                                       ItemFacts(key[0], key[1], []))
-        row.latest_us = max(row.latest_us, instant(event.time))
+        if mark.at > row.latest_us:
+            row.latest_us = mark.at
     for key in touched:
         facts = ledger.get(key)
         if facts is not None:

@@ -1,4 +1,5 @@
-//! `govmon_scan`: the compiled pass 1 of `govmon replay` (see `govmon/replay_scan.py`).
+//! `govmon_scan`: the compiled pass 1 of `govmon replay` (see `govmon/replay_scan.py`),
+//! and Kafka's key hash for the services' partitioner (`keyhash.rs`).
 //!
 //! A `Router` splits blocks of whole JSON Lines, turns each plainly valid event into
 //! the record `govmon.rules.marks` would make of it, MessagePack-encodes it into its
@@ -14,6 +15,7 @@ mod event;
 mod instant;
 mod json;
 mod msgpack;
+mod keyhash;
 
 /// FNV-1a: a fixed hash, so Python routes the lines left to it (`Router.index`) to the
 /// same bucket as the scanner does.
@@ -117,7 +119,14 @@ impl Router {
     }
 }
 
+/// Kafka's murmur2 of a record key (see `keyhash.rs`), for the services' partitioner.
+#[pyfunction]
+fn murmur2(key: &[u8]) -> u32 {
+    keyhash::murmur2(key)
+}
+
 #[pymodule]
 fn govmon_scan(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_function(wrap_pyfunction!(murmur2, module)?)?;
     module.add_class::<Router>()
 }

@@ -61,7 +61,16 @@ from govmon.contract.derived import (
     decode_timeliness,
     encode,
 )
-from govmon.handlers.items import ItemRow, Located, created_at, fold, keys_of, rejudge
+from govmon.handlers.items import (
+    ItemRow,
+    Located,
+    Marked,
+    created_at,
+    fold,
+    keys_of,
+    marked,
+    rejudge,
+)
 from govmon.handlers.scoring import digest, is_final, registration, score_year, unit_info
 from govmon.handlers.scoring import touched as touched_pairs
 from govmon.rules import (
@@ -72,7 +81,6 @@ from govmon.rules import (
     Deduction,
     Law,
     WorkCalendar,
-    instant,
     load_catalog,
     year_of,
 )
@@ -113,6 +121,7 @@ class ScoringEngine:
         # (by version, so a newer change stays pending)
         self.confirmed = Confirmations(db, scores_published)
         self.lock = asyncio.Lock()
+        self.shared: dict[str, str] = {}  # sources and unit ids, interned (``marked``)
 
     def catalog(self, year: int) -> Catalog | None:
         if year not in self.catalogs:
@@ -139,19 +148,19 @@ class ScoringEngine:
                     elif isinstance(decoded, WatermarkAdvanced):
                         times.append(decoded.at)
                 else:
-                    event = decode_event(value)
-                    located.append((event, message.topic, message.partition))
-                    times.append(instant(event.time))
+                    located.append((decode_event(value), message.topic, message.partition))
             except (InvalidEvent, msgspec.DecodeError) as exc:
                 _log.error("undecodable record, skipped", extra={
                     "topic": message.topic, "partition": message.partition,
                     "offset": message.offset, "error": str(exc)})
+        marks = marked(located, self.shared)
+        times.extend(mark.at for _, mark, _, _ in marks)
         latest = max(times) if times else None
         started = time.perf_counter()
         async with self.lock:
             locked = time.perf_counter()
             staged, changed = await self.confirmed.transact(
-                lambda conn: self._apply(conn, verdicts, located, latest))
+                lambda conn: self._apply(conn, verdicts, marks, latest))
             applied = time.perf_counter()
             self.cache.put(staged)
             self.written.put(changed)
@@ -187,7 +196,7 @@ class ScoringEngine:
         return await advance_clock(conn, CLOCK, latest)
 
     async def _apply(self, conn: asyncpg.Connection, verdicts: list[ItemAssessed],
-                     located: list[Located], latest: int | None, *, tick: bool = False
+                     marks: list[Marked], latest: int | None, *, tick: bool = False
                      ) -> Rescored:
         """One batch (or tick) in one transaction; returns the units' verdicts to keep
         once it has committed, and the scores it changed."""
@@ -197,9 +206,9 @@ class ScoringEngine:
         self.metrics.clock.set(clock / 1e6)
         rows: dict[tuple[str, str], ItemRow] = {}
         keys: list[tuple[str, str]] = []
-        if located:
-            rows = await lock_items(conn, keys_of(located))
-            keys = fold(rows, located)
+        if marks:
+            rows = await lock_items(conn, keys_of(marks))
+            keys = fold(rows, marks)
         if tick:  # own items whose facts dated in the future have come into view
             due = await due_own_items(conn, topics.UNITS.name, clock)
             rows = await lock_items(conn, due, due_by=clock)

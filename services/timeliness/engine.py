@@ -50,9 +50,18 @@ from govmon.contract.derived import (
     encode,
 )
 from govmon.handlers.due import DueIndex
-from govmon.handlers.items import ItemRow, Located, created_at, fold, keys_of, rejudge
+from govmon.handlers.items import (
+    ItemRow,
+    Located,
+    Marked,
+    created_at,
+    fold,
+    keys_of,
+    marked,
+    rejudge,
+)
 from govmon.handlers.timeliness import Judged, messages
-from govmon.rules import AlertPolicy, Law, WorkCalendar, instant
+from govmon.rules import AlertPolicy, Law, WorkCalendar
 from govmon.settings import Settings
 
 CLOCK = "timeliness"  # its row in service_clocks (the event-time watermark)
@@ -90,6 +99,7 @@ class TimelinessEngine:
         self.lock = asyncio.Lock()
         self.announced = -1  # the last watermark this worker published (event time)
         self.flags_due = 0.0  # monotonic time of the next look for flags (_adopt_flags)
+        self.shared: dict[str, str] = {}  # sources and unit ids, interned (``marked``)
 
     async def handle_batch(self, events: Sequence[Record]) -> None:
         located: list[Located] = []
@@ -106,7 +116,8 @@ class TimelinessEngine:
             await self._sync_partitions()
             clock: int | None = None
             if located:
-                moved, saved = await self.confirmed.transact(lambda conn: self._fold(conn, located))
+                marks = marked(located, self.shared)
+                moved, saved = await self.confirmed.transact(lambda conn: self._fold(conn, marks))
                 await self._publish(saved, "event")
                 self.metrics.events.inc(len(located))
                 self.metrics.clock.set(moved / 1e6)
@@ -121,15 +132,15 @@ class TimelinessEngine:
         _log.debug("batch done", extra={"events": len(events), "fold_s": folded - started,
                                         "fire_s": time.perf_counter() - folded})
 
-    async def _fold(self, conn: asyncpg.Connection, located: list[Located]
+    async def _fold(self, conn: asyncpg.Connection, marks: list[Marked]
                     ) -> tuple[int, Saved]:
         if self.event_time:
-            latest = max(instant(event.time) for event, _, _ in located)
+            latest = max(mark.at for _, mark, _, _ in marks)
             clock = await advance_clock(conn, CLOCK, latest)
         else:
             clock = wall_clock()
-        rows = await lock_items(conn, keys_of(located))
-        touched = fold(rows, located)
+        rows = await lock_items(conn, keys_of(marks))
+        touched = fold(rows, marks)
         results = [(rows[key], rejudge(rows[key], clock, self.calendar, self.law, self.policy))
                    for key in touched]
         return clock, await self._save(conn, results)

@@ -1,5 +1,6 @@
-"""The cached partitioner must place every key exactly where aiokafka's (and the Java
-client's) default partitioner does: consumers partitioned by item rely on it."""
+"""The partitioners must place every key exactly where aiokafka's (and the Java
+client's) default partitioner does, with the Python murmur2 and with the compiled one
+(``native/``): consumers partitioned by item rely on it."""
 
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
@@ -7,16 +8,39 @@ from aiokafka.partitioner import murmur2 as aiokafka_murmur2
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govmon.adapters.publisher import CachedPartitioner, default_partition, murmur2
+from govmon.adapters.publisher import (
+    CachedPartitioner,
+    KeyPartitioner,
+    default_partition,
+    key_hash,
+    murmur2,
+)
+
+try:
+    from govmon_scan import murmur2 as compiled
+except ImportError:  # NATIVE=0
+    compiled = None
+AVAILABLE = [murmur2] if compiled is None else [murmur2, compiled]
+HASHES = pytest.mark.parametrize("hash_key", AVAILABLE, ids=["python", "compiled"][:len(AVAILABLE)])
 
 
+@HASHES
 @given(keys=st.lists(st.binary(min_size=1, max_size=40), min_size=1, max_size=50),
        partitions=st.integers(min_value=1, max_value=24))
-def test_same_partition_as_aiokafka(keys: list[bytes], partitions: int) -> None:
-    cached, default = CachedPartitioner(capacity=8), DefaultPartitioner()
+def test_same_partition_as_aiokafka(hash_key: object, keys: list[bytes],
+                                    partitions: int) -> None:
+    cached = CachedPartitioner(capacity=8, hash_key=hash_key)  # type: ignore[arg-type]
+    plain, default = KeyPartitioner(hash_key), DefaultPartitioner()  # type: ignore[arg-type]
     every = list(range(partitions))
     for key in keys + keys:  # the second pass comes from the cache (or a cleared one)
-        assert cached(key, every, every) == default(key, every, every)
+        assert cached(key, every, every) == plain(key, every, every) \
+            == default(key, every, every)
+
+
+@pytest.mark.skipif(compiled is None, reason="built without NATIVE=1")
+def test_the_compiled_hash_is_used_when_installed() -> None:
+    assert key_hash() is compiled
+    assert KeyPartitioner().hash_key is CachedPartitioner().hash_key is compiled
 
 
 def test_partition_count_change_is_not_served_from_the_cache() -> None:
@@ -40,12 +64,13 @@ def test_no_key_goes_to_an_available_partition() -> None:
     (b"unit-7", -1674067050, 598),
     (b"https://gov.yueyang.example/units/U-0001\x00evt-000123456", -1190894935, 713)])
 def test_murmur2_as_the_java_client(key: bytes, java: int, partition: int) -> None:
-    assert murmur2(key) - (1 << 32 if murmur2(key) >= 1 << 31 else 0) == java
+    for hash_key in AVAILABLE:
+        assert hash_key(key) - (1 << 32 if hash_key(key) >= 1 << 31 else 0) == java
     every = list(range(1000))
     assert CachedPartitioner()(key, every, every) == default_partition(key, every, every) \
-        == partition
+        == KeyPartitioner()(key, every, every) == partition
 
 
 @given(st.binary(max_size=300))
 def test_murmur2_equals_aiokafkas(key: bytes) -> None:
-    assert murmur2(key) == aiokafka_murmur2(key)
+    assert {hash_key(key) for hash_key in AVAILABLE} == {aiokafka_murmur2(key)}

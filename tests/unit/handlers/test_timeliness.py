@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from govmon.contract.derived import DeadlineBreached, ItemAssessed, WarningIssued
-from govmon.handlers.items import ItemRow, fold, rejudge
+from govmon.handlers.items import ItemRow, fold, marked, rejudge
 from govmon.handlers.timeliness import judge, messages
 from govmon.rules import AlertPolicy, ItemFacts, Ledger
 from tests.unit.rules.builders import (
@@ -81,10 +81,10 @@ def test_fold_is_idempotent_and_order_insensitive_and_rejudge_bumps_versions() -
               unit("U1", id="u")]
     located = [(e, "topic", 0) for e in events]
     first: dict[tuple[str, str], ItemRow] = {}
-    assert sorted(fold(first, located)) == [("case", "C1"), ("unit", "U1")]
+    assert sorted(fold(first, marked(located))) == [("case", "C1"), ("unit", "U1")]
     second: dict[tuple[str, str], ItemRow] = {}
-    fold(second, list(reversed(located)))
-    assert fold(second, located[:1]) == [("case", "C1")]  # a redelivery still touches
+    fold(second, marked(reversed(located)))
+    assert fold(second, marked(located[:1])) == [("case", "C1")]  # a redelivery still touches
     assert {k: r.facts for k, r in first.items()} == {k: r.facts for k, r in second.items()}
     row = first[("case", "C1")]
     row.pending = True  # as an older worker left it (before the outbox)
@@ -116,7 +116,7 @@ def _snapshots(row: ItemRow, *clocks: str) -> list[bool]:
 def test_a_snapshot_goes_out_only_when_what_scoring_counts_changes() -> None:
     events = [received("C1", "2017-10-09T10:00:00", id="a")]  # deadline 2017-10-30
     rows: dict[tuple[str, str], ItemRow] = {}
-    fold(rows, [(e, "topic", 0) for e in events])
+    fold(rows, marked((e, "topic", 0) for e in events))
     row = rows[("case", "C1")]
     # Received, then warned: no breach yet, nothing for scoring (as scoring never saw it).
     assert _snapshots(row, "2017-10-10T00:00:00", "2017-10-30T08:00:00") == [False, False]
@@ -128,7 +128,7 @@ def test_a_snapshot_goes_out_only_when_what_scoring_counts_changes() -> None:
     assert [type(m) for _, m in messages("case", "C1", row.version, row.assessed_us,
                                          row.marks, judged)] == []
     # The reply changes the breach's evidence (its event ids): a new snapshot.
-    fold(rows, [(step("replied", "C1", "2017-11-06T10:00:00", id="b"), "topic", 0)])
+    fold(rows, marked([(step("replied", "C1", "2017-11-06T10:00:00", id="b"), "topic", 0)]))
     assert _snapshots(row, "2017-11-06T10:00:00") == [True]
     assert row.scored_version == row.version == 5
 
@@ -137,7 +137,7 @@ def test_a_pending_row_publishes_its_snapshot_again() -> None:
     """Its last publish may have been cut by a crash: the digest stored with it says
     nothing about what scoring received."""
     rows: dict[tuple[str, str], ItemRow] = {}
-    fold(rows, [(received("C2", "2017-10-09T10:00:00"), "topic", 0)])
+    fold(rows, marked([(received("C2", "2017-10-09T10:00:00"), "topic", 0)]))
     row = rows[("case", "C2")]
     assert _snapshots(row, "2017-10-31T00:00:00", "2017-11-01T00:00:00") == [True, False]
     row.pending = True
