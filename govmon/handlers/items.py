@@ -52,13 +52,18 @@ class ItemRow:
 
 Located = tuple[GovEvent, str, int]  # an event and the topic and partition it came from
 Marked = tuple[ItemKey, Mark, str, int]  # its item, its mark, topic and partition
+INTERNED = 100_000  # strings ``marked`` keeps interned (a city has ~100 units)
 
 
 def marked(events: Iterable[Located], shared: dict[str, str] | None = None) -> list[Marked]:
     """Each event's item and mark, made once: the keys to lock, the clock (``Mark.at``)
     and the fold all read them (making them cost as much as the fold itself).
-    ``shared`` interns repeated strings (``event_mark``); keep one per worker."""
+    ``shared`` interns repeated strings (``event_mark``: sources, unit ids); keep one
+    per worker.  It is emptied when it outgrows ``INTERNED``: unit ids come from the
+    events, so a stream of made-up ones must not grow it for ever."""
     interned = {} if shared is None else shared
+    if len(interned) > INTERNED:
+        interned.clear()
     out: list[Marked] = []
     for event, topic, partition in events:
         kind, item_id, mark = event_mark(event, interned)
@@ -66,8 +71,8 @@ def marked(events: Iterable[Located], shared: dict[str, str] | None = None) -> l
     return out
 
 
-def keys_of(events: Iterable[Marked]) -> set[ItemKey]:
-    return {key for key, _, _, _ in events}
+def keys_of(marks: Iterable[Marked]) -> set[ItemKey]:
+    return {key for key, _, _, _ in marks}
 
 
 def fold(rows: dict[ItemKey, ItemRow], events: Iterable[Marked]) -> list[ItemKey]:

@@ -171,3 +171,14 @@ def test_watermark_round_trips() -> None:
     mark = WatermarkAdvanced(at=at("2018-01-02T00:00:00"))
     assert decode_timeliness(encode(mark)) == mark
     assert b'"type":"gov.timeliness.watermark_advanced"' in encode(mark)
+
+
+def test_marked_keeps_its_interned_strings_bounded() -> None:
+    from govmon.handlers.items import INTERNED
+
+    shared = {f"unit-{i}": f"unit-{i}" for i in range(INTERNED + 1)}
+    [(key, mark, topic, partition)] = marked([(received("C1", "2017-10-09T10:00:00"),
+                                               "topic", 3)], shared)
+    assert (key, topic, partition) == (("case", "C1"), "topic", 3)
+    assert mark.at == at("2017-10-09T10:00:00")
+    assert len(shared) < 10  # emptied, then this event's strings
