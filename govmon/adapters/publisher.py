@@ -105,7 +105,7 @@ class CachedPartitioner(KeyPartitioner):
     def __call__(self, key: bytes | None, all_partitions: list[int],
                  available: list[int]) -> int:
         if key is None:
-            return random.choice(available or all_partitions)
+            return super().__call__(key, all_partitions, available)
         count = len(all_partitions)
         index = self._index.get((key, count))
         if index is None:
