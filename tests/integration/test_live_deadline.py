@@ -30,7 +30,7 @@ from govmon.rules.instants import SHANGHAI
 from tests.support.kafka_io import read_all, send_raw
 from tests.support.laws import seconds_law
 from tests.support.pipeline import Pipeline
-from tests.support.procs import ServiceProcess
+from tests.support.procs import ServiceProcess, metric_value
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -90,6 +90,13 @@ def test_deadline_fires_on_the_wall_clock_without_further_events(
         assert warning.at < warning.deadline and warning.detected_at < warning.deadline
     verdicts = [m for m in messages if isinstance(m, ItemAssessed) and m.item_id == "I-live"]
     assert [v.version for v in verdicts] == sorted(v.version for v in verdicts)
+    # The worker's metrics count what it announced, by rule.
+    [timeliness] = [s for s in services if s.name == "timeliness"]
+    text = timeliness.metrics()
+    for item, rule in expected:
+        assert metric_value(text, "govmon_timeliness_breaches_total", rule=rule) == sum(
+            1 for b in breaches.values() if b.rule == rule), (item, rule)
+    assert metric_value(text, "govmon_timeliness_warnings_total") == len(warnings)
 
     # Scoring followed: 1 + 1 (opinion) + 4 (data sharing) points off this year.
     score: ScoreChanged | None = None
