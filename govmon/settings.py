@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # transaction and one offset commit each.  Under load batches grow (throughput);
     # when idle each record goes at once (latency).
     batch_size: int = 5000  # timeliness, scoring
+    # Batches timeliness works on at once: the next one is folded while the one before
+    # waits for PostgreSQL and the broker (adapters.consumer; 1: one after the other).
+    timeliness_in_flight: int = Field(default=2, ge=1, le=4)
     ingest_batch_size: int = 5000
     batch_within: float = 0.1  # seconds a fetch waits when nothing is there
     fetch_min_bytes: int = 32 * 1024  # a fetch returns once this much is there ...

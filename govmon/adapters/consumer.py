@@ -12,7 +12,7 @@ doing nothing else peaks at about 4,300 records/s, aiokafka's ``getmany`` at abo
 230,000 (README, "Why aiokafka and not Faust").  The services need 20,000 end to end.
 
 A rebalance runs in aiokafka's coordinator task, concurrently with a batch: the
-revocation waits for the batch in hand (and its commit) to finish, so no partition
+revocation waits for the batches in hand (and their commits) to finish, so no partition
 changes hands with work applied but not committed.
 """
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeAlias
 
@@ -44,8 +45,7 @@ class _Listener(ConsumerRebalanceListener):
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         self.owner.rebalancing = True
-        async with self.owner.batch_lock:  # the batch in hand finishes and commits
-            pass
+        await self.owner.settle(0)  # the batches in hand finish and commit
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self.owner.rebalancing = False
@@ -57,8 +57,13 @@ class BatchConsumer:
     def __init__(self, bootstrap: str, group_id: str, topics: Sequence[str], *,
                  max_records: int, idle_ms: int, session_timeout: float,
                  retry_for: float, fetch_min_bytes: int = 1, fetch_wait_ms: int = 500,
-                 lag: ConsumerLag | None = None) -> None:
+                 lag: ConsumerLag | None = None, in_flight: int = 1) -> None:
         self.retry_for = retry_for
+        # Batches handled at once (``run``): more than one only for a handler that may
+        # run beside itself (timeliness).
+        self.in_flight = in_flight
+        self.in_hand: deque[tuple[asyncio.Future[None], list[Record],
+                                  dict[TopicPartition, int]]] = deque()
         self.lag = lag  # set after each applied batch
         self.topics = sorted(topics)
         self.max_records = max_records
@@ -98,19 +103,36 @@ class BatchConsumer:
         await self.consumer.stop()
 
     async def run(self, handle: Handle, stopping: asyncio.Event, log: logging.Logger) -> None:
-        """Until ``stopping`` is set: fetch, apply, commit.  A stop lets the batch in
-        hand finish and commit first."""
+        """Until ``stopping`` is set: fetch, apply, commit.  With ``in_flight`` > 1 the
+        next batch is fetched and handed to ``handle`` while the ones before are still
+        being applied; offsets are committed in fetch order, a batch's once it and every
+        batch before it have returned.  A stop lets the batches in hand finish and
+        commit first."""
         while not stopping.is_set():
             fetched = await self.consumer.getmany(timeout_ms=self.idle_ms,
                                                   max_records=self.max_records)
             if not fetched:
+                await self.settle(0)
                 continue
-            async with self.batch_lock:
-                records = [record for batch in fetched.values() for record in batch]
-                await finish(handle(records), log, "batch")
+            records = [record for batch in fetched.values() for record in batch]
+            offsets = {tp: batch[-1].offset + 1 for tp, batch in fetched.items()}
+            work = asyncio.ensure_future(finish(handle(records), log, "batch"))
+            self.in_hand.append((work, records, offsets))
+            await asyncio.sleep(0)  # it starts before the next fetch
+            await self.settle(self.in_flight - 1)
+        await self.settle(0)
+
+    async def settle(self, keep: int) -> None:
+        """Commit the offsets of the oldest batches in hand once they are applied, until
+        at most ``keep`` are left (and the oldest of those is still running)."""
+        async with self.batch_lock:
+            while self.in_hand and (len(self.in_hand) > keep or self.in_hand[0][0].done()):
+                work, records, offsets = self.in_hand[0]
+                await work
+                self.in_hand.popleft()
                 if self.lag is not None:
                     self.lag.observe_batch(records, self.highwater)
-                await self._commit({tp: batch[-1].offset + 1 for tp, batch in fetched.items()})
+                await self._commit(offsets)
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         # Retried in place while the broker is away: `produce --wait` and the lag
@@ -137,10 +159,11 @@ class BatchConsumer:
 
 
 def consumer_for(settings: Settings, bootstrap: str, service: str, topics: Sequence[str],
-                 max_records: int, lag: ConsumerLag | None = None) -> BatchConsumer:
+                 max_records: int, lag: ConsumerLag | None = None, in_flight: int = 1
+                 ) -> BatchConsumer:
     """The consumer of service ``service`` (group ``govmon-<service>``) from settings."""
     return BatchConsumer(bootstrap, f"govmon-{service}", topics, max_records=max_records,
-                         lag=lag,
+                         lag=lag, in_flight=in_flight,
                          idle_ms=int(settings.batch_within * 1000),
                          session_timeout=settings.session_timeout,
                          retry_for=settings.db_retry, fetch_min_bytes=settings.fetch_min_bytes,

@@ -190,17 +190,21 @@ class Confirmations(Generic[C]):
         self._confirmed.extend(items)
 
     async def transact(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-        """``db.transact(work)``, first recording what has been confirmed so far."""
-        done = list(self._confirmed)
+        """``db.transact(work)``, first recording what has been confirmed so far.  Taken
+        off the list for this transaction, so that one running beside it does not record
+        them as well; put back if it fails."""
+        done, self._confirmed = self._confirmed, []
 
         async def run(conn: asyncpg.Connection) -> T:
             if done:
                 await self.record(conn, done)
             return await work(conn)
 
-        result = await self.db.transact(run)
-        del self._confirmed[:len(done)]  # others may have been added meanwhile
-        return result
+        try:
+            return await self.db.transact(run)
+        except BaseException:
+            self._confirmed[:0] = done
+            raise
 
 
 async def connect(url: str, **kwargs: Any) -> asyncpg.Connection:

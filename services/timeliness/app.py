@@ -25,7 +25,7 @@ async def build_service(settings: Settings, bootstrap: str) -> Service:
     metrics = TimelinessMetrics(registry)
     consumer = consumer_for(settings, bootstrap, "timeliness",
                             [spec.name for spec in topics.TIMELINESS_INPUTS], settings.batch_size,
-                            metrics.lag)
+                            metrics.lag, in_flight=settings.timeliness_in_flight)
     publisher = Publisher(bootstrap, topics.TIMELINESS.name, retry_for=settings.db_retry)
     db = Database(require_database(settings), retry_for=settings.db_retry)
     engine = TimelinessEngine(settings, db, publisher, consumer.assignment, metrics,

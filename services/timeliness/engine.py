@@ -3,10 +3,18 @@ item verdicts out.  Decisions are in ``govmon.handlers``; this file orders the I
 
 Per batch: one transaction folds the events into their items' stored facts and judges
 each touched item at the service clock; then the verdicts are published and awaited;
-only then does the agent return, so the batch's offsets are committed after both
-(``govmon.adapters.batches``).  In event-time mode the watermark the batch moved fires
+only then does the handler return, so the batch's offsets are committed after both
+(``govmon.adapters.consumer``).  In event-time mode the watermark the batch moved fires
 the items it made due in the same step, so `produce --wait` cannot return early, and
 then goes to scoring itself (``WatermarkAdvanced``).
+
+Two batches are in flight (``settings.timeliness_in_flight``): while one waits for
+PostgreSQL and the broker, the next is decoded, folded and judged - the worker was the
+pipeline's slowest stage, idle for a third of each batch.  Three things keep that the
+same as one batch after the other: items an earlier batch in flight also writes are
+folded only once it has committed (``claims``: the row lock would not order two
+transactions creating one new item); publishing and firing take turns in fetch order
+(``_next_turn``); offsets are committed in fetch order.
 
 Deadlines fire from a due index (a heap per assigned partition, rebuilt from
 ``item_facts`` when the assignment changes): a timer pops what is due at the clock.
@@ -64,6 +72,7 @@ from govmon.handlers.items import (
 from govmon.handlers.timeliness import Judged, messages
 from govmon.rules import AlertPolicy, Law, WorkCalendar
 from govmon.settings import Settings
+from services.timeliness.claims import Claims
 
 CLOCK = "timeliness"  # its row in service_clocks (the event-time watermark)
 FLAGS_EVERY = 5.0  # seconds between looks for flags another worker's rebuild set
@@ -95,9 +104,14 @@ class TimelinessEngine:
         # outbox entries whose publish is confirmed: dropped in the next transaction
         self.confirmed = Confirmations(db, drop_unpublished)
         self.interrupted = db.interrupted  # as of the last full rebuild
-        # Batches and timer fires touch the same items: one at a time, so a verdict is
-        # never published out of version order by this worker.
-        self.lock = asyncio.Lock()
+        # Batches in flight (``settings.timeliness_in_flight``) fold at once the items no
+        # earlier one writes (``claims``); the heaps are rebuilt one at a time; and
+        # publishing and firing take turns in fetch order (``_next_turn``).
+        self.claims = Claims()
+        self.rebuilding = asyncio.Lock()
+        self.turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.turn.set_result(None)
+        self.known = -1  # the latest clock this worker has seen (event time)
         self.announced = -1  # the last watermark this worker published (event time)
         self.flags_due = 0.0  # monotonic time of the next look for flags (_adopt_flags)
         self.shared: dict[str, str] = {}  # sources and unit ids, interned (``marked``)
@@ -112,39 +126,80 @@ class TimelinessEngine:
                 _log.error("undecodable record on a family topic, skipped",
                            extra={"topic": message.topic, "partition": message.partition,
                                   "offset": message.offset, "reason": exc.reason})
+        previous, mine = self._next_turn()  # first, before any wait: in fetch order
         started = time.perf_counter()
-        async with self.lock:
-            await self._sync_partitions()
-            clock: int | None = None
-            if located:
-                marks = marked(located, self.shared)
-                moved, saved = await self.confirmed.transact(lambda conn: self._fold(conn, marks))
-                await self._publish(saved, "event")
-                self.metrics.events.inc(len(located))
-                self.metrics.clock.set(moved / 1e6)
-                clock = moved
+        try:
+            async with self.rebuilding:
+                await self._sync_partitions()
+            clock, saved = await self._fold_all(marked(located, self.shared))
             folded = time.perf_counter()
+            await asyncio.shield(previous)  # the batch before has published and fired
+            for part in saved:
+                await self._publish(part, "event")
+            if clock is not None:
+                self.metrics.events.inc(len(located))
+                self.metrics.clock.set(clock / 1e6)
             if self.event_time and clock is not None:
                 # deadlines the watermark has just passed, then the watermark itself
                 await self._fire(clock, announce=True)
                 if self.db.interrupted != self.interrupted:  # see _sync_partitions
-                    await self._sync_partitions()
+                    async with self.rebuilding:
+                        await self._sync_partitions()
                     await self._fire(clock)
+        finally:
+            mine.set_result(None)
         _log.debug("batch done", extra={"events": len(events), "fold_s": folded - started,
                                         "fire_s": time.perf_counter() - folded})
 
+    def _next_turn(self) -> tuple[asyncio.Future[None], asyncio.Future[None]]:
+        """A place in the line of publishing and firing.  A batch fired after the one
+        before it sees the due times that one pushed, and its snapshots (whose clock may
+        be later) go out after that one's breaches and watermark: scoring never sees
+        the clock pass a deadline before the breach it causes."""
+        previous, self.turn = self.turn, asyncio.get_running_loop().create_future()
+        return previous, self.turn
+
+    async def _fold_all(self, marks: list[Marked]) -> tuple[int | None, list[Saved]]:
+        """Fold and judge a batch's items: those no earlier batch in flight writes at
+        once, the others once it has committed (``claims``)."""
+        if not marks:
+            return None, []
+        claim = self.claims.claim(keys_of(marks))
+        saved: list[Saved] = []
+        clock: int | None = None
+        try:
+            parts = [[m for m in marks if m[0] not in claim.shared],
+                     [m for m in marks if m[0] in claim.shared]]
+            for i, part in enumerate(parts):
+                if not part:
+                    continue
+                if i == 1:
+                    await claim.wait()
+                clock, done = await self.confirmed.transact(partial(self._fold, marks=part))
+                saved.append(done)
+        finally:
+            self.claims.release(claim)
+        return clock, saved
+
     async def _fold(self, conn: asyncpg.Connection, marks: list[Marked]
                     ) -> tuple[int, Saved]:
-        if self.event_time:
-            latest = max(mark.at for _, mark, _, _ in marks)
-            clock = await advance_clock(conn, CLOCK, latest)
-        else:
-            clock = wall_clock()
+        """One transaction: fold ``marks`` into their items' rows, judge them, store."""
+        latest = max(mark.at for _, mark, _, _ in marks)
+        # Event time: judged at the latest instant this worker has seen; the shared clock
+        # is moved last, as its row stays locked until the commit and a batch in flight
+        # beside this one would wait for it before doing anything.  (A clock another
+        # worker moved further is learnt there; what it makes due is fired right after.)
+        clock = max(latest, self.known) if self.event_time else wall_clock()
+        self.known = max(self.known, clock)
         rows = await lock_items(conn, keys_of(marks))
         touched = fold(rows, marks)
         results = [(rows[key], rejudge(rows[key], clock, self.calendar, self.law, self.policy))
                    for key in touched]
-        return clock, await self._save(conn, results)
+        saved = await self._save(conn, results)
+        if self.event_time:
+            clock = await advance_clock(conn, CLOCK, latest)
+            self.known = max(self.known, clock)
+        return clock, saved
 
     async def _save(self, conn: asyncpg.Connection, results: Results) -> Saved:
         """Store the judged rows and list those with news in the outbox (``rejudge`` left
@@ -157,17 +212,23 @@ class TimelinessEngine:
 
     async def tick(self) -> None:
         """Timer: fire what is due at the clock (wall clock, or the shared watermark)."""
-        async with self.lock:
-            await self._sync_partitions()
-            await self._adopt_flags()
+        previous, mine = self._next_turn()
+        try:
+            async with self.rebuilding:
+                await self._sync_partitions()
+                await self._adopt_flags()
+            await asyncio.shield(previous)
             if self.event_time:
                 clock = await self.confirmed.transact(lambda conn: read_clock(conn, CLOCK))
                 if clock is None:
                     return
+                self.known = max(self.known, clock)
             else:
                 clock = wall_clock()
             self.metrics.clock.set(clock / 1e6)
             await self._fire(clock)
+        finally:
+            mine.set_result(None)
 
     async def _fire(self, clock: int, *, announce: bool = False) -> None:
         """Judge, store and publish what is due at ``clock``.  ``announce`` (event time,

@@ -1,0 +1,56 @@
+"""Which items the batches in flight in this worker are writing (``settings.in_flight``).
+
+Two transactions may fold the same item only one after the other: PostgreSQL's row
+lock orders them for an item already stored, but not for a new one - both would find
+no row and each write the item without the other's events.  So a batch folds at once
+the items no earlier batch in flight has claimed, and the others once those batches
+have committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from govmon.rules import ItemKey
+
+
+@dataclass
+class Claim:
+    shared: set[ItemKey]  # items an earlier batch in flight also writes
+    earlier: list[asyncio.Future[None]]  # those batches: done once they have committed
+    done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop()
+                                       .create_future())
+    keys: set[ItemKey] = field(default_factory=set)
+
+    async def wait(self) -> None:
+        """Until every earlier batch this one shares an item with has committed."""
+        for future in self.earlier:
+            await asyncio.shield(future)
+
+
+class Claims:
+    def __init__(self) -> None:
+        self._by_key: dict[ItemKey, asyncio.Future[None]] = {}
+
+    def claim(self, keys: Iterable[ItemKey]) -> Claim:
+        """Claim ``keys`` for a new batch; later batches wait for its ``release``."""
+        listed = set(keys)
+        shared = {key for key in listed if key in self._by_key}
+        earlier = list({id(f): f for f in (self._by_key[key] for key in shared)}.values())
+        claim = Claim(shared, earlier, keys=listed)
+        for key in listed:
+            self._by_key[key] = claim.done
+        return claim
+
+    def release(self, claim: Claim) -> None:
+        """Its transactions have committed (or it failed: the process then ends)."""
+        for key in claim.keys:
+            if self._by_key.get(key) is claim.done:
+                del self._by_key[key]
+        if not claim.done.done():
+            claim.done.set_result(None)
+
+    def __len__(self) -> int:
+        return len(self._by_key)
