@@ -28,7 +28,7 @@ from typing import TypeAlias
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
-from govmon.adapters.batches import finish
+from govmon.adapters.batches import die, finish
 from govmon.adapters.metrics import ConsumerLag
 from govmon.settings import Settings
 
@@ -45,7 +45,10 @@ class _Listener(ConsumerRebalanceListener):
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         self.owner.rebalancing = True
-        await self.owner.settle(0)  # the batches in hand finish and commit
+        try:
+            await self.owner.settle(0)  # the batches in hand finish and commit
+        except Exception:  # aiokafka would log it and go on: die, as a batch would
+            die(_log, "offsets not committed before a rebalance; exiting")
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self.owner.rebalancing = False

@@ -17,22 +17,33 @@ Entry = tuple[int, str, str]  # (due instant, item kind, item id)
 class DueIndex:
     def __init__(self) -> None:
         self._heaps: dict[Hashable, list[Entry]] = {}
+        self._expected: dict[Hashable, list[Entry]] = {}  # pushed while being loaded
 
     def partitions(self) -> set[Hashable]:
         return set(self._heaps)
 
+    def expect(self, partition: Hashable) -> None:
+        """``partition`` is about to be loaded from storage: what is pushed for it until
+        then is kept and added to what is loaded.  (An item committed after the load
+        read its rows would otherwise be in neither.)"""
+        self._expected.setdefault(partition, [])
+
     def load(self, partition: Hashable, entries: Iterable[Entry]) -> None:
-        heap = list(entries)
+        heap = [*entries, *self._expected.pop(partition, [])]
         heapify(heap)
         self._heaps[partition] = heap
 
     def drop(self, partition: Hashable) -> None:
         self._heaps.pop(partition, None)
+        self._expected.pop(partition, None)
 
     def push(self, partition: Hashable, due: int, kind: str, item_id: str) -> None:
         heap = self._heaps.get(partition)
-        if heap is not None:  # a revoked partition's items belong to another worker now
+        if heap is not None:
             heappush(heap, (due, kind, item_id))
+        elif partition in self._expected:
+            self._expected[partition].append((due, kind, item_id))
+        # else: a revoked partition's items belong to another worker now
 
     def pop_due(self, clock: int, limit: int) -> list[tuple[Hashable, str, str]]:
         """Up to ``limit`` distinct items due at or before ``clock``, earliest first

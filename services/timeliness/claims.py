@@ -1,4 +1,5 @@
-"""Which items the batches in flight in this worker are writing (``settings.in_flight``).
+"""Which items the batches in flight in a timeliness worker are writing
+(``settings.timeliness_in_flight``).
 
 Two transactions may fold the same item only one after the other: PostgreSQL's row
 lock orders them for an item already stored, but not for a new one - both would find
@@ -44,13 +45,17 @@ class Claims:
             self._by_key[key] = claim.done
         return claim
 
-    def release(self, claim: Claim) -> None:
-        """Its transactions have committed (or it failed: the process then ends)."""
+    def release(self, claim: Claim, *, failed: bool = False) -> None:
+        """Its transactions have committed - or it failed, and so do the batches
+        waiting for it (the process is ending)."""
         for key in claim.keys:
             if self._by_key.get(key) is claim.done:
                 del self._by_key[key]
         if not claim.done.done():
-            claim.done.set_result(None)
+            if failed:
+                claim.done.set_exception(RuntimeError("an earlier batch failed"))
+            else:
+                claim.done.set_result(None)
 
     def __len__(self) -> int:
         return len(self._by_key)

@@ -8,13 +8,16 @@ only then does the handler return, so the batch's offsets are committed after bo
 the items it made due in the same step, so `produce --wait` cannot return early, and
 then goes to scoring itself (``WatermarkAdvanced``).
 
-Two batches are in flight (``settings.timeliness_in_flight``): while one waits for
-PostgreSQL and the broker, the next is decoded, folded and judged - the worker was the
-pipeline's slowest stage, idle for a third of each batch.  Three things keep that the
-same as one batch after the other: items an earlier batch in flight also writes are
-folded only once it has committed (``claims``: the row lock would not order two
-transactions creating one new item); publishing and firing take turns in fetch order
-(``_next_turn``); offsets are committed in fetch order.
+Batches in flight (``settings.timeliness_in_flight``, two by default): while one waits
+for PostgreSQL and the broker, the next is decoded, folded and judged - the worker was
+the pipeline's slowest stage, idle for a third of each batch.  What keeps that as one
+batch after the other: items an earlier batch in flight also writes are folded only
+once it has committed (``claims``: the row lock would not order two transactions
+creating one new item); publishing and firing take turns in fetch order
+(``_next_turn``), and only the last batch started announces the watermark; offsets are
+committed in fetch order.  What may differ: a fire (of the timer, or of the batch
+before) and a batch can judge one item concurrently, and publish its versions out of
+order - consumers keep the highest version.
 
 Deadlines fire from a due index (a heap per assigned partition, rebuilt from
 ``item_facts`` when the assignment changes): a timer pops what is due at the clock.
@@ -87,6 +90,14 @@ def wall_clock() -> int:
     return time.time_ns() // 1000
 
 
+def _end(turn: asyncio.Future[None], failed: bool) -> None:
+    """Let the next in line go - or fail with this one: the process is ending."""
+    if failed:
+        turn.set_exception(RuntimeError("an earlier batch failed"))
+    else:
+        turn.set_result(None)
+
+
 class TimelinessEngine:
     def __init__(self, settings: Settings, db: Database, publish: Publish,
                  assignment: Callable[[], set[tuple[str, int]]], metrics: TimelinessMetrics,
@@ -112,6 +123,7 @@ class TimelinessEngine:
         self.turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.turn.set_result(None)
         self.known = -1  # the latest clock this worker has seen (event time)
+        self.batches = 0  # batches started (the last one announces the watermark)
         self.announced = -1  # the last watermark this worker published (event time)
         self.flags_due = 0.0  # monotonic time of the next look for flags (_adopt_flags)
         self.shared: dict[str, str] = {}  # sources and unit ids, interned (``marked``)
@@ -127,7 +139,10 @@ class TimelinessEngine:
                            extra={"topic": message.topic, "partition": message.partition,
                                   "offset": message.offset, "reason": exc.reason})
         previous, mine = self._next_turn()  # first, before any wait: in fetch order
+        self.batches += 1
+        number = self.batches
         started = time.perf_counter()
+        failed = True
         try:
             async with self.rebuilding:
                 await self._sync_partitions()
@@ -141,21 +156,20 @@ class TimelinessEngine:
                 self.metrics.clock.set(clock / 1e6)
             if self.event_time and clock is not None:
                 # deadlines the watermark has just passed, then the watermark itself
-                await self._fire(clock, announce=True)
+                await self._fire(clock, announce=number)
                 if self.db.interrupted != self.interrupted:  # see _sync_partitions
                     async with self.rebuilding:
                         await self._sync_partitions()
                     await self._fire(clock)
+            failed = False
         finally:
-            mine.set_result(None)
+            _end(mine, failed)
         _log.debug("batch done", extra={"events": len(events), "fold_s": folded - started,
                                         "fire_s": time.perf_counter() - folded})
 
     def _next_turn(self) -> tuple[asyncio.Future[None], asyncio.Future[None]]:
-        """A place in the line of publishing and firing.  A batch fired after the one
-        before it sees the due times that one pushed, and its snapshots (whose clock may
-        be later) go out after that one's breaches and watermark: scoring never sees
-        the clock pass a deadline before the breach it causes."""
+        """A place in the line of publishing and firing: a batch fires after the one
+        before it has pushed its due times, and publishes after that one's breaches."""
         previous, self.turn = self.turn, asyncio.get_running_loop().create_future()
         return previous, self.turn
 
@@ -167,6 +181,7 @@ class TimelinessEngine:
         claim = self.claims.claim(keys_of(marks))
         saved: list[Saved] = []
         clock: int | None = None
+        failed = True
         try:
             parts = [[m for m in marks if m[0] not in claim.shared],
                      [m for m in marks if m[0] in claim.shared]]
@@ -175,20 +190,24 @@ class TimelinessEngine:
                     continue
                 if i == 1:
                     await claim.wait()
-                clock, done = await self.confirmed.transact(partial(self._fold, marks=part))
+                judged_at, done = await self.confirmed.transact(partial(self._fold, marks=part))
+                clock = judged_at if clock is None else max(clock, judged_at)
                 saved.append(done)
+            failed = False
         finally:
-            self.claims.release(claim)
+            self.claims.release(claim, failed=failed)
         return clock, saved
 
     async def _fold(self, conn: asyncpg.Connection, marks: list[Marked]
                     ) -> tuple[int, Saved]:
-        """One transaction: fold ``marks`` into their items' rows, judge them, store."""
+        """One transaction: fold ``marks`` into their items' rows, judge them, store;
+        returns the clock they were judged at."""
         latest = max(mark.at for _, mark, _, _ in marks)
-        # Event time: judged at the latest instant this worker has seen; the shared clock
-        # is moved last, as its row stays locked until the commit and a batch in flight
-        # beside this one would wait for it before doing anything.  (A clock another
-        # worker moved further is learnt there; what it makes due is fired right after.)
+        # Event time: judged at the latest instant this worker has seen (the shared
+        # clock as of its last look, its own batches since); the shared clock is moved
+        # last, as its row stays locked until the commit and a batch in flight beside
+        # this one would wait for it before doing anything.  A clock another worker
+        # moved further is learnt there and by the timer, which fires what it makes due.
         clock = max(latest, self.known) if self.event_time else wall_clock()
         self.known = max(self.known, clock)
         rows = await lock_items(conn, keys_of(marks))
@@ -197,8 +216,7 @@ class TimelinessEngine:
                    for key in touched]
         saved = await self._save(conn, results)
         if self.event_time:
-            clock = await advance_clock(conn, CLOCK, latest)
-            self.known = max(self.known, clock)
+            self.known = max(self.known, await advance_clock(conn, CLOCK, latest))
         return clock, saved
 
     async def _save(self, conn: asyncpg.Connection, results: Results) -> Saved:
@@ -213,27 +231,33 @@ class TimelinessEngine:
     async def tick(self) -> None:
         """Timer: fire what is due at the clock (wall clock, or the shared watermark)."""
         previous, mine = self._next_turn()
+        failed = True
         try:
+            stored: int | None = None
+            if self.event_time:
+                # Read first: a batch ahead in line may have moved it already, and
+                # publishes what it judged at that clock in its turn, before ours; one
+                # behind would not (it could only slip in during this one round trip).
+                stored = await self.confirmed.transact(lambda conn: read_clock(conn, CLOCK))
+                self.known = max(self.known, stored if stored is not None else -1)
             async with self.rebuilding:
                 await self._sync_partitions()
                 await self._adopt_flags()
             await asyncio.shield(previous)
-            if self.event_time:
-                clock = await self.confirmed.transact(lambda conn: read_clock(conn, CLOCK))
-                if clock is None:
-                    return
-                self.known = max(self.known, clock)
-            else:
-                clock = wall_clock()
-            self.metrics.clock.set(clock / 1e6)
-            await self._fire(clock)
+            if stored is not None or not self.event_time:
+                clock = stored if stored is not None else wall_clock()
+                self.metrics.clock.set(clock / 1e6)
+                await self._fire(clock)
+            failed = False
         finally:
-            mine.set_result(None)
+            _end(mine, failed)
 
-    async def _fire(self, clock: int, *, announce: bool = False) -> None:
+    async def _fire(self, clock: int, *, announce: int | None = None) -> None:
         """Judge, store and publish what is due at ``clock``.  ``announce`` (event time,
-        after a batch): the watermark goes out with the last of them, or alone, so
-        scoring never sees the clock pass a deadline before the breach it causes."""
+        after batch number ``announce``): the watermark goes out with the last of them,
+        or alone, so scoring never sees the clock pass a deadline before the breach it
+        causes - unless a later batch has started meanwhile: it may have judged (and
+        will publish) a breach due by then, so it announces instead."""
         async def work(conn: asyncpg.Connection, keys: list[tuple[str, str]]) -> Saved:
             rows = await lock_items(conn, keys, due_by=clock)
             results = [(row, rejudge(row, clock, self.calendar, self.law, self.policy))
@@ -245,7 +269,8 @@ class TimelinessEngine:
             last = len(due) < self.fire_batch  # an empty round too
             keys = [(kind, item_id) for _, kind, item_id in due]
             saved = await self.confirmed.transact(partial(work, keys=keys)) if due else ([], None)
-            await self._publish(saved, "deadline", clock if announce and last else None)
+            ours = last and announce is not None and announce == self.batches
+            await self._publish(saved, "deadline", clock if ours else None)
             if last:
                 return
 
@@ -312,12 +337,20 @@ class TimelinessEngine:
             # A transaction an outage cut may have committed unseen.  Its rerun finds
             # what it fired no longer due and publishes nothing, but the first run's
             # outbox entry is in the record: rebuilding every heap fires its items
-            # (``due_entries``), before the batch's offsets are committed.
+            # (``due_entries``), usually before the batch's offsets are committed - if
+            # another batch in flight or the timer noticed first, with its next fire,
+            # and the flags in the record keep them until then whatever happens.
             self.interrupted = self.db.interrupted
             held = set()
         for gone in self.index.partitions() - (assigned & held):
             self.index.drop(gone)
-        for topic, partition in sorted(assigned - held):
+        loading = sorted(assigned - held)
+        for topic, partition in loading:  # a batch in flight may push meanwhile
+            self.index.expect((topic, partition))
+        if loading and self.event_time:  # judged no earlier than the record's clock
+            stored = await self.db.transact(lambda conn: read_clock(conn, CLOCK))
+            self.known = max(self.known, stored if stored is not None else -1)
+        for topic, partition in loading:
             started = time.monotonic()
             entries = await self.db.transact(partial(due_entries, topic=topic,
                                                      partition=partition))

@@ -34,3 +34,19 @@ def test_a_revoked_partition_is_forgotten() -> None:
     index.drop(("t", 0))
     index.push(("t", 0), 1, "case", "c2")  # a late result for a partition we lost
     assert index.partitions() == set() and index.pop_due(10, 10) == []
+
+
+def test_what_is_pushed_while_a_partition_is_loaded_is_kept() -> None:
+    """A batch in flight may commit and push an item after the rebuild read its
+    partition's rows: the entry must survive the load."""
+    index = DueIndex()
+    index.expect(("t", 0))
+    index.push(("t", 0), 7, "case", "c9")  # committed after the read
+    assert index.partitions() == set()  # not loaded yet: nothing fires from it
+    index.load(("t", 0), [(3, "case", "c1")])
+    assert index.pop_due(10, 10) == [(("t", 0), "case", "c1"), (("t", 0), "case", "c9")]
+    index.expect(("t", 1))
+    index.drop(("t", 1))  # revoked before it was loaded: forgotten
+    index.push(("t", 1), 1, "case", "c2")
+    index.load(("t", 1), [])
+    assert index.pop_due(10, 10) == []
