@@ -23,9 +23,10 @@ class DueIndex:
         return set(self._heaps)
 
     def expect(self, partition: Hashable) -> None:
-        """``partition`` is about to be loaded from storage: what is pushed for it until
-        then is kept and added to what is loaded.  (An item committed after the load
-        read its rows would otherwise be in neither.)"""
+        """``partition`` is about to be (re)loaded from storage: what is pushed for it
+        until then is kept and added to what is loaded (an item committed after the
+        load read its rows would otherwise be in neither).  A heap it has meanwhile
+        still serves ``pop_due``."""
         self._expected.setdefault(partition, [])
 
     def load(self, partition: Hashable, entries: Iterable[Entry]) -> None:
@@ -41,9 +42,10 @@ class DueIndex:
         heap = self._heaps.get(partition)
         if heap is not None:
             heappush(heap, (due, kind, item_id))
-        elif partition in self._expected:
-            self._expected[partition].append((due, kind, item_id))
-        # else: a revoked partition's items belong to another worker now
+        expected = self._expected.get(partition)
+        if expected is not None:
+            expected.append((due, kind, item_id))
+        # neither: a revoked partition's items belong to another worker now
 
     def pop_due(self, clock: int, limit: int) -> list[tuple[Hashable, str, str]]:
         """Up to ``limit`` distinct items due at or before ``clock``, earliest first

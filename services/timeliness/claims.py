@@ -26,7 +26,8 @@ class Claim:
     keys: set[ItemKey] = field(default_factory=set)
 
     async def wait(self) -> None:
-        """Until every earlier batch this one shares an item with has committed."""
+        """Until every earlier batch this one shares an item with has committed; raises
+        if one of them failed (the process is then ending)."""
         for future in self.earlier:
             await asyncio.shield(future)
 

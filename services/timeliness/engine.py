@@ -6,7 +6,8 @@ each touched item at the service clock; then the verdicts are published and awai
 only then does the handler return, so the batch's offsets are committed after both
 (``govmon.adapters.consumer``).  In event-time mode the watermark the batch moved fires
 the items it made due in the same step, so `produce --wait` cannot return early, and
-then goes to scoring itself (``WatermarkAdvanced``).
+then goes to scoring itself (``WatermarkAdvanced``) - from the last batch started only
+(see below).
 
 Batches in flight (``settings.timeliness_in_flight``, two by default): while one waits
 for PostgreSQL and the broker, the next is decoded, folded and judged - the worker was
@@ -124,6 +125,7 @@ class TimelinessEngine:
         self.turn.set_result(None)
         self.known = -1  # the latest clock this worker has seen (event time)
         self.batches = 0  # batches started (the last one announces the watermark)
+        self.fired_at = -1  # the latest clock this worker has fired at
         self.announced = -1  # the last watermark this worker published (event time)
         self.flags_due = 0.0  # monotonic time of the next look for flags (_adopt_flags)
         self.shared: dict[str, str] = {}  # sources and unit ids, interned (``marked``)
@@ -139,7 +141,8 @@ class TimelinessEngine:
                            extra={"topic": message.topic, "partition": message.partition,
                                   "offset": message.offset, "reason": exc.reason})
         previous, mine = self._next_turn()  # first, before any wait: in fetch order
-        self.batches += 1
+        if located:  # one with nothing to fold fires and announces nothing
+            self.batches += 1
         number = self.batches
         started = time.perf_counter()
         failed = True
@@ -155,7 +158,10 @@ class TimelinessEngine:
                 self.metrics.events.inc(len(located))
                 self.metrics.clock.set(clock / 1e6)
             if self.event_time and clock is not None:
-                # deadlines the watermark has just passed, then the watermark itself
+                # deadlines the watermark has just passed, then the watermark itself -
+                # at least where a batch before this one fired (its clock may be later:
+                # batches in flight judge at the latest clock seen when they start)
+                clock = max(clock, self.fired_at)
                 await self._fire(clock, announce=number)
                 if self.db.interrupted != self.interrupted:  # see _sync_partitions
                     async with self.rebuilding:
@@ -235,9 +241,10 @@ class TimelinessEngine:
         try:
             stored: int | None = None
             if self.event_time:
-                # Read first: a batch ahead in line may have moved it already, and
-                # publishes what it judged at that clock in its turn, before ours; one
-                # behind would not (it could only slip in during this one round trip).
+                # Read first, before waiting for the batches ahead in line: what they
+                # judged at the clock they moved goes out in their turns, before ours.
+                # (A batch behind us in line could move it during this one round trip;
+                # then only snapshots of ours, never a watermark, would run ahead.)
                 stored = await self.confirmed.transact(lambda conn: read_clock(conn, CLOCK))
                 self.known = max(self.known, stored if stored is not None else -1)
             async with self.rebuilding:
@@ -264,6 +271,7 @@ class TimelinessEngine:
                        for row in rows.values()]
             return await self._save(conn, results)
 
+        self.fired_at = max(self.fired_at, clock)
         while True:
             due = self.index.pop_due(clock, self.fire_batch)
             last = len(due) < self.fire_batch  # an empty round too
@@ -342,10 +350,12 @@ class TimelinessEngine:
             # and the flags in the record keep them until then whatever happens.
             self.interrupted = self.db.interrupted
             held = set()
-        for gone in self.index.partitions() - (assigned & held):
+        for gone in self.index.partitions() - assigned:
             self.index.drop(gone)
+        # Heaps reloaded keep serving fires until their reload is in, and keep what a
+        # batch in flight pushes meanwhile (``DueIndex.expect``).
         loading = sorted(assigned - held)
-        for topic, partition in loading:  # a batch in flight may push meanwhile
+        for topic, partition in loading:
             self.index.expect((topic, partition))
         if loading and self.event_time:  # judged no earlier than the record's clock
             stored = await self.db.transact(lambda conn: read_clock(conn, CLOCK))

@@ -50,3 +50,14 @@ def test_what_is_pushed_while_a_partition_is_loaded_is_kept() -> None:
     index.push(("t", 1), 1, "case", "c2")
     index.load(("t", 1), [])
     assert index.pop_due(10, 10) == []
+
+
+def test_a_heap_being_reloaded_serves_until_the_reload_is_in() -> None:
+    index = DueIndex()
+    index.load(("t", 0), [(2, "case", "c1"), (9, "case", "c2")])
+    index.expect(("t", 0))  # reloaded after an outage
+    index.push(("t", 0), 5, "case", "c3")  # committed meanwhile
+    assert index.pop_due(3, 10) == [(("t", 0), "case", "c1")]  # the old heap still fires
+    index.load(("t", 0), [(9, "case", "c2"), (-1, "case", "c4")])  # c4: a pending flag
+    assert index.pop_due(10, 10) == [(("t", 0), "case", "c4"), (("t", 0), "case", "c3"),
+                                     (("t", 0), "case", "c2")]
