@@ -17,6 +17,16 @@ from dataclasses import dataclass, field
 from govmon.rules import ItemKey
 
 
+def let_go(waited_on: asyncio.Future[None], failed: bool) -> None:
+    """Let those waiting go on - or fail with it: the process is ending."""
+    if waited_on.done():
+        return
+    if failed:
+        waited_on.set_exception(RuntimeError("an earlier batch failed"))
+    else:
+        waited_on.set_result(None)
+
+
 @dataclass
 class Claim:
     shared: set[ItemKey]  # items an earlier batch in flight also writes
@@ -52,11 +62,7 @@ class Claims:
         for key in claim.keys:
             if self._by_key.get(key) is claim.done:
                 del self._by_key[key]
-        if not claim.done.done():
-            if failed:
-                claim.done.set_exception(RuntimeError("an earlier batch failed"))
-            else:
-                claim.done.set_result(None)
+        let_go(claim.done, failed)
 
     def __len__(self) -> int:
         return len(self._by_key)

@@ -15,7 +15,7 @@ the pipeline's slowest stage, idle for a third of each batch.  What keeps that a
 batch after the other: items an earlier batch in flight also writes are folded only
 once it has committed (``claims``: the row lock would not order two transactions
 creating one new item); publishing and firing take turns in fetch order
-(``_next_turn``), and only the last batch started announces the watermark; offsets are
+(``_turn``), and only the last batch started announces the watermark; offsets are
 committed in fetch order.  What may differ: a fire (of the timer, or of the batch
 before) and a batch can judge one item concurrently, and publish its versions out of
 order - consumers keep the highest version.
@@ -36,7 +36,8 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from functools import partial
 
 import asyncpg
@@ -76,7 +77,7 @@ from govmon.handlers.items import (
 from govmon.handlers.timeliness import Judged, messages
 from govmon.rules import AlertPolicy, Law, WorkCalendar
 from govmon.settings import Settings
-from services.timeliness.claims import Claims
+from services.timeliness.claims import Claims, let_go
 
 CLOCK = "timeliness"  # its row in service_clocks (the event-time watermark)
 FLAGS_EVERY = 5.0  # seconds between looks for flags another worker's rebuild set
@@ -89,14 +90,6 @@ Saved = tuple[Results, int | None]  # the judged rows and their outbox entry
 
 def wall_clock() -> int:
     return time.time_ns() // 1000
-
-
-def _end(turn: asyncio.Future[None], failed: bool) -> None:
-    """Let the next in line go - or fail with this one: the process is ending."""
-    if failed:
-        turn.set_exception(RuntimeError("an earlier batch failed"))
-    else:
-        turn.set_result(None)
 
 
 class TimelinessEngine:
@@ -118,7 +111,7 @@ class TimelinessEngine:
         self.interrupted = db.interrupted  # as of the last full rebuild
         # Batches in flight (``settings.timeliness_in_flight``) fold at once the items no
         # earlier one writes (``claims``); the heaps are rebuilt one at a time; and
-        # publishing and firing take turns in fetch order (``_next_turn``).
+        # publishing and firing take turns in fetch order (``_turn``).
         self.claims = Claims()
         self.rebuilding = asyncio.Lock()
         self.turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -140,13 +133,11 @@ class TimelinessEngine:
                 _log.error("undecodable record on a family topic, skipped",
                            extra={"topic": message.topic, "partition": message.partition,
                                   "offset": message.offset, "reason": exc.reason})
-        previous, mine = self._next_turn()  # first, before any wait: in fetch order
-        if located:  # one with nothing to fold fires and announces nothing
-            self.batches += 1
-        number = self.batches
-        started = time.perf_counter()
-        failed = True
-        try:
+        async with self._turn() as previous:  # first, before any wait: in fetch order
+            if located:  # one with nothing to fold fires and announces nothing
+                self.batches += 1
+            number = self.batches
+            started = time.perf_counter()
             async with self.rebuilding:
                 await self._sync_partitions()
             clock, saved = await self._fold_all(marked(located, self.shared))
@@ -167,17 +158,23 @@ class TimelinessEngine:
                     async with self.rebuilding:
                         await self._sync_partitions()
                     await self._fire(clock)
-            failed = False
-        finally:
-            _end(mine, failed)
         _log.debug("batch done", extra={"events": len(events), "fold_s": folded - started,
                                         "fire_s": time.perf_counter() - folded})
 
-    def _next_turn(self) -> tuple[asyncio.Future[None], asyncio.Future[None]]:
-        """A place in the line of publishing and firing: a batch fires after the one
-        before it has pushed its due times, and publishes after that one's breaches."""
-        previous, self.turn = self.turn, asyncio.get_running_loop().create_future()
-        return previous, self.turn
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[asyncio.Future[None]]:
+        """A place in the line of publishing and firing, taken on entry (no wait before
+        it): a batch fires after the one before it has pushed its due times, and
+        publishes after that one's breaches.  Yields the turn before; the next one goes
+        on when this block ends (or fails with it)."""
+        previous, mine = self.turn, asyncio.get_running_loop().create_future()
+        self.turn = mine
+        try:
+            yield previous
+        except BaseException:
+            let_go(mine, failed=True)
+            raise
+        let_go(mine, failed=False)
 
     async def _fold_all(self, marks: list[Marked]) -> tuple[int | None, list[Saved]]:
         """Fold and judge a batch's items: those no earlier batch in flight writes at
@@ -185,24 +182,20 @@ class TimelinessEngine:
         if not marks:
             return None, []
         claim = self.claims.claim(keys_of(marks))
-        saved: list[Saved] = []
-        clock: int | None = None
-        failed = True
+        done: list[tuple[int, Saved]] = []
         try:
-            parts = [[m for m in marks if m[0] not in claim.shared],
-                     [m for m in marks if m[0] in claim.shared]]
-            for i, part in enumerate(parts):
-                if not part:
-                    continue
-                if i == 1:
-                    await claim.wait()
-                judged_at, done = await self.confirmed.transact(partial(self._fold, marks=part))
-                clock = judged_at if clock is None else max(clock, judged_at)
-                saved.append(done)
-            failed = False
-        finally:
-            self.claims.release(claim, failed=failed)
-        return clock, saved
+            free = [m for m in marks if m[0] not in claim.shared]
+            if free:
+                done.append(await self.confirmed.transact(partial(self._fold, marks=free)))
+            if claim.shared:
+                await claim.wait()
+                shared = [m for m in marks if m[0] in claim.shared]
+                done.append(await self.confirmed.transact(partial(self._fold, marks=shared)))
+        except BaseException:
+            self.claims.release(claim, failed=True)
+            raise
+        self.claims.release(claim)
+        return max(clock for clock, _ in done), [saved for _, saved in done]
 
     async def _fold(self, conn: asyncpg.Connection, marks: list[Marked]
                     ) -> tuple[int, Saved]:
@@ -236,28 +229,29 @@ class TimelinessEngine:
 
     async def tick(self) -> None:
         """Timer: fire what is due at the clock (wall clock, or the shared watermark)."""
-        previous, mine = self._next_turn()
-        failed = True
-        try:
-            stored: int | None = None
-            if self.event_time:
-                # Read first, before waiting for the batches ahead in line: what they
-                # judged at the clock they moved goes out in their turns, before ours.
-                # (A batch behind us in line could move it during this one round trip;
-                # then only snapshots of ours, never a watermark, would run ahead.)
-                stored = await self.confirmed.transact(lambda conn: read_clock(conn, CLOCK))
-                self.known = max(self.known, stored if stored is not None else -1)
+        async with self._turn() as previous:
+            # Event time: read first, before waiting for the batches ahead in line: what
+            # they judged at the clock they moved goes out in their turns, before ours.
+            # (A batch behind us in line could move it during this one round trip; then
+            # only snapshots of ours, never a watermark, would run ahead.)
+            stored = await self._learn_clock() if self.event_time else None
             async with self.rebuilding:
                 await self._sync_partitions()
                 await self._adopt_flags()
             await asyncio.shield(previous)
-            if stored is not None or not self.event_time:
-                clock = stored if stored is not None else wall_clock()
+            clock = stored if self.event_time else wall_clock()
+            if clock is not None:
                 self.metrics.clock.set(clock / 1e6)
                 await self._fire(clock)
-            failed = False
-        finally:
-            _end(mine, failed)
+
+    async def _learn_clock(self) -> int | None:
+        """The shared clock in the record (event time), which this worker's clock then
+        does not fall behind (another worker may have moved it).  Run as a transaction
+        that also records confirmed publishes, so an idle worker still drops them."""
+        stored = await self.confirmed.transact(lambda conn: read_clock(conn, CLOCK))
+        if stored is not None:
+            self.known = max(self.known, stored)
+        return stored
 
     async def _fire(self, clock: int, *, announce: int | None = None) -> None:
         """Judge, store and publish what is due at ``clock``.  ``announce`` (event time,
@@ -358,8 +352,7 @@ class TimelinessEngine:
         for topic, partition in loading:
             self.index.expect((topic, partition))
         if loading and self.event_time:  # judged no earlier than the record's clock
-            stored = await self.db.transact(lambda conn: read_clock(conn, CLOCK))
-            self.known = max(self.known, stored if stored is not None else -1)
+            await self._learn_clock()
         for topic, partition in loading:
             started = time.monotonic()
             entries = await self.db.transact(partial(due_entries, topic=topic,
