@@ -45,8 +45,6 @@ from bench._stack import Stack, execute_sql  # noqa: E402
 
 
 def end_to_end(stack: Stack, scratch: Path, events: int) -> str:
-    from govmon.adapters.kafka_progress import wait_for_groups
-    from govmon.contract.topics import PIPELINE
     from govmon.produce import produce_file
     from govmon.settings import load_settings
     from govmon.simulate import generate, write_jsonl
@@ -61,7 +59,7 @@ def end_to_end(stack: Stack, scratch: Path, events: int) -> str:
                  topic="gov.events.raw", wait=False, progress=False)
     # As `produce --wait`, but probing every 0.1 s instead of 0.5: its two clean rounds
     # would add up to a second to a run of ~10 s.
-    asyncio.run(wait_for_groups(stack.bootstrap, PIPELINE, within=600, poll=0.1))
+    stack.drained(within=600, poll=0.1)
     took = time.perf_counter() - started
     used = {name: spent - before.get(name, 0.0) for name, spent in stack.cpu_seconds().items()}
     used["producer (produce + lag probe)"] = time.process_time() - own
@@ -88,8 +86,6 @@ async def _analyze(url: str) -> None:
 def catch_up(stack: Stack, scratch: Path, events: int) -> None:
     """A backlog produced while the services are down, then worked off: how fast the
     pipeline catches up after an outage, with the producer's CPU out of the picture."""
-    from govmon.adapters.kafka_progress import wait_for_groups
-    from govmon.contract.topics import PIPELINE
     from govmon.produce import produce_file
     from govmon.settings import load_settings
     from govmon.simulate import generate, write_jsonl
@@ -108,7 +104,7 @@ def catch_up(stack: Stack, scratch: Path, events: int) -> None:
     stack.start_services(url, ("ingest",), GOVMON_CLOCK="event")
     # ingest's CPU from when it is ready (consuming): its imports are not per event
     before["ingest"] = stack.cpu_seconds().get("ingest", 0.0)
-    asyncio.run(wait_for_groups(stack.bootstrap, PIPELINE, within=600, poll=0.1))
+    stack.drained(within=600, poll=0.1)
     took = time.perf_counter() - started
     used = {name: spent - before.get(name, 0.0) for name, spent in stack.cpu_seconds().items()}
     print(f"   catching up: {stats.valid:,} backlog events worked off in {took:.1f} s = "
@@ -178,8 +174,6 @@ def _extra_env() -> dict[str, str]:
 
 
 def latency(stack: Stack, rate: int, seconds: int, warmup: int = 3) -> None:
-    from govmon.adapters.kafka_progress import wait_for_groups
-    from govmon.contract.topics import PIPELINE
 
     url = stack.database("bench_latency")
     stack.run_services(url, GOVMON_CLOCK="wall", **_extra_env())
@@ -188,7 +182,7 @@ def latency(stack: Stack, rate: int, seconds: int, warmup: int = 3) -> None:
     # that has run for a while has them, so the warm-up ends with what autovacuum does.
     sent = asyncio.run(_paced(stack.bootstrap, rate, seconds, warmup,
                               warmed=lambda: _analyze(url)))
-    asyncio.run(wait_for_groups(stack.bootstrap, PIPELINE, within=300))
+    stack.drained(within=300)
     recorded = asyncio.run(_recorded(url))
     lat = sorted((recorded[u] - t) * 1000 for u, t in sent.items() if u in recorded)
     if not lat:
