@@ -174,7 +174,6 @@ def _extra_env() -> dict[str, str]:
 
 
 def latency(stack: Stack, rate: int, seconds: int, warmup: int = 3) -> None:
-
     url = stack.database("bench_latency")
     stack.run_services(url, GOVMON_CLOCK="wall", **_extra_env())
     # The database is new: its tables have no statistics until autovacuum first visits

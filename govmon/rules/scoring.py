@@ -62,10 +62,9 @@ def deduction_order(d: Deduction) -> tuple[str, str, int, tuple[str, ...]]:
 
 @lru_cache(maxsize=1024)
 def _decimal(points: float) -> Decimal:
-    """A deduction's points as the exact decimal they were written as.  Cached: the
-    scoring worker scores a unit-year again at every change of it, and converting each
-    deduction's points anew was the larger part of that arithmetic (with the loop below
-    read once per breach, scoring 100 units' December took ~25 % less)."""
+    """Points (or a cap) as the exact decimal they were written as.  Cached: the scoring
+    worker scores a unit-year again at every change of it, and this conversion, made
+    anew for every deduction each time, was the larger part of that arithmetic."""
     return Decimal(str(points))
 
 
@@ -90,7 +89,7 @@ def year_end_deductions(category_rules: dict[str, RuleSpec], credits: Iterable[C
     if reports is not None and reports.quota is not None and isinstance(reports.points, float):
         missing = reports.quota - len(counted["report"])
         if missing > 0:
-            points = float(Decimal(str(reports.points)) * missing)
+            points = float(_decimal(reports.points) * missing)
             result.append(Deduction("reports_shortfall", points, None, (), None,
                                     reports.cap_group,
                                     f"{len(counted['report'])} of {reports.quota} reports"))
@@ -129,13 +128,13 @@ def score_unit(unit: UnitInfo, breaches: Iterable[Breach], credits: Iterable[Cre
         group = deduction.cap_group
         raw[group] = raw.get(group, _ZERO) + _decimal(deduction.points)
     caps: list[CapUse] = []
-    total = raw.pop(None, Decimal(0))  # uncapped (findings)
+    total = raw.pop(None, _ZERO)  # uncapped (findings)
     for group in sorted(g for g in raw if g is not None):
-        cap = Decimal(str(spec.caps[group]))
+        cap = _decimal(spec.caps[group])
         applied = min(raw[group], cap)
         total += applied
         caps.append(CapUse(group, float(cap), float(raw[group]), float(applied)))
-    score = max(_HUNDRED - total, Decimal(0)).quantize(_CENT, rounding=ROUND_HALF_UP)
+    score = max(_HUNDRED - total, _ZERO).quantize(_CENT, rounding=ROUND_HALF_UP)
     # The grade is taken on the score as published (rounded), so the two never disagree.
     return UnitScore(unit.unit_id, unit.name, unit.category, scored_as, float(score),
                      catalog.grade(float(score)), float(total), tuple(deductions),
