@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from govmon.adapters.batches import die, finish
 from govmon.adapters.metrics import ConsumerLag
@@ -147,9 +147,10 @@ class BatchConsumer:
             try:
                 await self.consumer.commit(offsets)
                 return
-            except CommitFailedError as exc:
-                # The group moved on (a rebalance): the new owner re-reads these
-                # records, which is harmless - everything they touch is idempotent.
+            except (CommitFailedError, IllegalStateError) as exc:
+                # The group moved on (a rebalance; or a partition of the batch is no
+                # longer assigned here, which no retry mends): the new owner re-reads
+                # these records, which is harmless - everything they touch is idempotent.
                 _log.warning("offsets not committed, the group rebalanced",
                              extra={"error": str(exc)})
                 return

@@ -60,3 +60,27 @@ async def _scenario(bootstrap: str) -> None:
 
 def test_batches_in_flight_commit_in_order(clean_kafka: str) -> None:
     asyncio.run(_scenario(clean_kafka))
+
+
+async def _commit_elsewhere(bootstrap: str) -> int | None:
+    """Commit offsets of a partition the consumer does not hold (a rebalance gave it to
+    another member while the batch ran); then what it committed on its own one."""
+    consumer = BatchConsumer(bootstrap, "govmon-test-not-assigned", [TOPIC], max_records=10,
+                             idle_ms=100, session_timeout=10, retry_for=600)
+    await consumer.start()
+    try:
+        for _ in range(600):
+            if consumer.consumer.assignment():
+                break
+            await asyncio.sleep(0.05)
+        # aiokafka refuses it (IllegalStateError): no retry can mend that, so it is not
+        # retried for `retry_for` (600 s here) but given up as after a rebalance
+        await asyncio.wait_for(consumer._commit({TopicPartition(topics.RAW.name, 0): 1}), 30)
+        await asyncio.wait_for(consumer._commit({TopicPartition(TOPIC, 0): 0}), 30)
+        return await consumer.consumer.committed(TopicPartition(TOPIC, 0))
+    finally:
+        await consumer.stop()
+
+
+def test_a_commit_for_a_partition_held_elsewhere_is_given_up(clean_kafka: str) -> None:
+    assert asyncio.run(_commit_elsewhere(clean_kafka)) == 0
