@@ -60,27 +60,18 @@ def test_left_over_entry_fires_once(database_url: str) -> None:
 async def _interrupted(url: str, bootstrap: str) -> list[str]:
     """Item ids the engine publishes after a commit it did not see, before and after it
     learns that a transaction was interrupted."""
-    from govmon.adapters.db import Database
     from govmon.adapters.item_store import advance_clock
-    from govmon.adapters.metrics import TimelinessMetrics, new_registry
-    from govmon.adapters.publisher import Publisher
     from govmon.contract import topics
-    from govmon.rules import load_calendar, load_law, year_start
-    from govmon.settings import load_settings
-    from services.timeliness.engine import CLOCK, TimelinessEngine
+    from govmon.rules import year_start
+    from services.timeliness.engine import CLOCK
     from tests.support.kafka_io import read_all
-
-    db = Database(url, retry_for=30)
-    publisher = Publisher(bootstrap, topics.TIMELINESS.name, retry_for=30)
-    engine = TimelinessEngine(load_settings(clock="event", database_url=url), db,
-                              publisher, lambda: {(TOPIC, 0)},
-                              TimelinessMetrics(new_registry()), load_calendar(), load_law())
+    from tests.support.timeliness import timeliness_engine
 
     async def published() -> list[str]:
         records = await read_all(bootstrap, topics.TIMELINESS)
         return sorted(str(r.json()["item_id"]) for r in records)
 
-    try:
+    async with timeliness_engine(url, bootstrap, "event", (TOPIC, 0)) as engine:
         await engine.tick()  # heaps built from an empty record
         conn = await connect(url)
         try:
@@ -92,12 +83,9 @@ async def _interrupted(url: str, bootstrap: str) -> list[str]:
             await conn.close()
         await engine.tick()
         before = await published()
-        db.interrupted += 1  # as Database.transact counts a rerun
+        engine.db.interrupted += 1  # as Database.transact counts a rerun
         await engine.tick()
         return before + ["|"] + await published()
-    finally:
-        await publisher.stop()
-        await db.close()
 
 
 def test_interrupted_transaction_publishes_its_outbox(database_url: str,
@@ -108,21 +96,11 @@ def test_interrupted_transaction_publishes_its_outbox(database_url: str,
 async def _flagged_elsewhere(url: str, bootstrap: str) -> list[str]:
     """Item ids a worker publishes when another worker's rebuild flags an item in a
     partition the first one keeps (and so does not rebuild)."""
-    from govmon.adapters.db import Database
-    from govmon.adapters.metrics import TimelinessMetrics, new_registry
-    from govmon.adapters.publisher import Publisher
     from govmon.contract import topics
-    from govmon.rules import load_calendar, load_law
-    from govmon.settings import load_settings
-    from services.timeliness.engine import TimelinessEngine
     from tests.support.kafka_io import read_all
+    from tests.support.timeliness import timeliness_engine
 
-    db = Database(url, retry_for=30)
-    publisher = Publisher(bootstrap, topics.TIMELINESS.name, retry_for=30)
-    engine = TimelinessEngine(load_settings(clock="wall", database_url=url), db,
-                              publisher, lambda: {(TOPIC, 0)},
-                              TimelinessMetrics(new_registry()), load_calendar(), load_law())
-    try:
+    async with timeliness_engine(url, bootstrap, "wall", (TOPIC, 0)) as engine:
         await engine.tick()  # partition 0's heap built from an empty record
         conn = await connect(url)
         try:
@@ -137,9 +115,6 @@ async def _flagged_elsewhere(url: str, bootstrap: str) -> list[str]:
         await engine.tick()
         records = await read_all(bootstrap, topics.TIMELINESS)
         return sorted(str(r.json()["item_id"]) for r in records)
-    finally:
-        await publisher.stop()
-        await db.close()
 
 
 def test_a_flag_set_by_another_workers_rebuild_is_fired(database_url: str,

@@ -5,7 +5,7 @@ too instead of publishing (``TimelinessEngine._turn``)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,10 +13,10 @@ from aiokafka.structs import ConsumerRecord
 
 from govmon.contract.codec import encode_event
 from govmon.contract.events import GovEvent
+from tests.support.timeliness import Publish
 from tests.unit.rules.builders import at, received
 
 TOPIC = "gov.applications.v1"
-Publish = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]
 
 
 def _records(*events: GovEvent) -> list[ConsumerRecord[bytes, bytes]]:
@@ -30,32 +30,19 @@ async def _two_batches(url: str, bootstrap: str, wrap: Callable[[Publish], Publi
                        ) -> tuple[list[BaseException | None], list[dict[str, Any]]]:
     """Run ``first`` and ``second`` as batches in flight (the second starts while the
     first is in its transaction); their outcomes and what reached the topic."""
-    from govmon.adapters.db import Database
-    from govmon.adapters.metrics import TimelinessMetrics, new_registry
-    from govmon.adapters.publisher import Publisher
     from govmon.contract import topics
-    from govmon.rules import load_calendar, load_law
-    from govmon.settings import load_settings
-    from services.timeliness.engine import TimelinessEngine
     from tests.support.kafka_io import read_all
+    from tests.support.timeliness import timeliness_engine
 
-    db = Database(url, retry_for=30)
-    publisher = Publisher(bootstrap, topics.TIMELINESS.name, retry_for=30)
-    engine = TimelinessEngine(load_settings(clock="event", database_url=url), db,
-                              wrap(publisher), lambda: {(TOPIC, 0)},
-                              TimelinessMetrics(new_registry()), load_calendar(), load_law())
-    try:
+    async with timeliness_engine(url, bootstrap, "event", (TOPIC, 0), wrap) as engine:
         await engine.tick()  # heaps built from an empty record
         one = asyncio.ensure_future(engine.handle_batch(first))
         await asyncio.sleep(0)  # it has taken its turn and is waiting for the database
         two = asyncio.ensure_future(engine.handle_batch(second))
         done = await asyncio.wait_for(asyncio.gather(one, two, return_exceptions=True), 60)
         records = await read_all(bootstrap, topics.TIMELINESS)
-        return ([d if isinstance(d, BaseException) else None for d in done],
-                [r.json() for r in records])
-    finally:
-        await publisher.stop()
-        await db.close()
+    return ([d if isinstance(d, BaseException) else None for d in done],
+            [r.json() for r in records])
 
 
 def test_only_the_last_batch_started_announces_the_watermark(database_url: str,
