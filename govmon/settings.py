@@ -55,8 +55,8 @@ class Settings(BaseSettings):
     fire_batch: int = 1000  # due items re-assessed per database transaction
     db_retry: float = 300  # seconds to retry an unreachable database (or broker) before crashing
     # Python's cyclic collector in the services: allocations between young collections
-    # (Python's default: 700).  See bootstrap.tune_collector.
-    gc_threshold: int = Field(default=50_000, ge=1)  # 0 would switch collection off
+    # (Python's default: 700), above a batch's working set.  See host.tune_collector.
+    gc_threshold: int = Field(default=1_000_000, ge=1)  # 0 would switch collection off
 
     ingest_port: int = 8101
     timeliness_port: int = 8102
