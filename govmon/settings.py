@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     batch_within: float = 0.1  # seconds a fetch waits when nothing is there
     fetch_min_bytes: int = 32 * 1024  # a fetch returns once this much is there ...
     fetch_wait: float = 0.1  # ... or after this many seconds
+    # Scoring's fetches wait for more: it rescores every unit-year a batch touches from
+    # all of the unit's verdicts, so a small batch costs nearly what a large one does.
+    # Under load a fetch then takes what timeliness published over ``fetch_wait``.
+    scoring_fetch_min_bytes: int = 4 * 1024 * 1024
     tick_interval: float = 0.5  # seconds between due-index checks (live deadlines)
     fire_batch: int = 1000  # due items re-assessed per database transaction
     db_retry: float = 300  # seconds to retry an unreachable database (or broker) before crashing

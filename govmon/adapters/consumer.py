@@ -62,6 +62,7 @@ class BatchConsumer:
                  retry_for: float, fetch_min_bytes: int = 1, fetch_wait_ms: int = 500,
                  lag: ConsumerLag | None = None, in_flight: int = 1) -> None:
         self.retry_for = retry_for
+        self.fetch_min_bytes = fetch_min_bytes
         # Batches handled at once (``run``): more than one only for a handler that may
         # run beside itself (timeliness).
         self.in_flight = in_flight
@@ -163,12 +164,14 @@ class BatchConsumer:
 
 
 def consumer_for(settings: Settings, bootstrap: str, service: str, topics: Sequence[str],
-                 max_records: int, lag: ConsumerLag | None = None, in_flight: int = 1
-                 ) -> BatchConsumer:
-    """The consumer of service ``service`` (group ``govmon-<service>``) from settings."""
+                 max_records: int, lag: ConsumerLag | None = None, in_flight: int = 1,
+                 fetch_min_bytes: int | None = None) -> BatchConsumer:
+    """The consumer of service ``service`` (group ``govmon-<service>``) from settings;
+    ``fetch_min_bytes`` in place of ``settings.fetch_min_bytes``."""
     return BatchConsumer(bootstrap, f"govmon-{service}", topics, max_records=max_records,
                          lag=lag, in_flight=in_flight,
                          idle_ms=int(settings.batch_within * 1000),
                          session_timeout=settings.session_timeout,
-                         retry_for=settings.db_retry, fetch_min_bytes=settings.fetch_min_bytes,
+                         retry_for=settings.db_retry,
+                         fetch_min_bytes=fetch_min_bytes or settings.fetch_min_bytes,
                          fetch_wait_ms=int(settings.fetch_wait * 1000))

@@ -26,7 +26,7 @@ async def build_service(settings: Settings, bootstrap: str) -> Service:
     metrics = ScoringMetrics(registry)
     consumer = consumer_for(settings, bootstrap, "scoring",
                             [spec.name for spec in topics.SCORING_INPUTS], settings.batch_size,
-                            metrics.lag)
+                            metrics.lag, fetch_min_bytes=settings.scoring_fetch_min_bytes)
     publisher = Publisher(bootstrap, topics.SCORES.name, retry_for=settings.db_retry)
     db = Database(require_database(settings), retry_for=settings.db_retry)
     engine = ScoringEngine(settings, db, publisher, metrics, load_calendar(),
