@@ -68,14 +68,18 @@ def judge(facts: ItemFacts, calendar: WorkCalendar, law: Law, clock: int, *,
     look again.  ``alerted_until``/``breached`` are what earlier calls returned;
     ``published`` is the digest of the last snapshot published (None: unknown)."""
     assessment = assess_item(facts, calendar, law, clock)
-    rules = tuple(sorted({b.rule for b in assessment.breaches}))
-    known = set(breached)
-    new = tuple(b for b in assessment.breaches if b.rule not in known)
+    rules: tuple[str, ...] = ()
+    new: tuple[Breach, ...] = ()
+    if assessment.breaches:  # most judgements find none: no sets to build
+        rules = tuple(sorted({b.rule for b in assessment.breaches}))
+        known = set(breached)
+        new = tuple(b for b in assessment.breaches if b.rule not in known)
     warnings: list[Alert] = []
     next_warning: int | None = None
     deadline: int | None = None
     for running in assessment.clocks:
-        deadline = earliest(deadline, running.deadline)
+        if running.deadline is not None and (deadline is None or running.deadline < deadline):
+            deadline = running.deadline
         for alert in clock_alerts(running, calendar, policy):
             if alert.at > clock:
                 next_warning = earliest(next_warning, alert.at)
