@@ -18,7 +18,8 @@
 4. timeliness holding ``--open-items`` open cases: due-index rebuild time and memory,
    then firing ``--fire`` due deadlines (judge, store, publish to Kafka).
 
-Prints figures; asserts nothing (machines differ).
+Prints figures, and the host's speed (a reference loop) before and after; asserts
+nothing (machines differ).
 """
 
 from __future__ import annotations
@@ -42,6 +43,16 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
 from bench._stack import Stack, execute_sql  # noqa: E402
+
+
+def host_speed() -> str:
+    """A fixed amount of pure CPU work, timed: this machine's speed varies by a third from
+    one hour to the next (other tenants), which every figure here shares.  On the
+    2-core development machine it takes ~0.13-0.16 s at the host's usual speed."""
+    started = time.perf_counter()
+    for _ in range(10**7):
+        pass
+    return f"reference loop (10^7 empty iterations): {time.perf_counter() - started:.2f} s"
 
 
 def end_to_end(stack: Stack, scratch: Path, events: int) -> str:
@@ -248,9 +259,11 @@ def main() -> int:
             # JIT-compiling (~7 s of CPU on this machine), which a broker that has run for
             # months does not - and which would otherwise be charged to the pipeline.
             raw_consume(stack)
+            print(f"   host speed before 1: {host_speed()}")
             asyncio.run(_settle(end_to_end(stack, scratch, args.events)))
             latency(stack, args.rate, args.seconds)
             catch_up(stack, scratch, args.events)
+            print(f"   host speed after 2 and catching up: {host_speed()}")
             stack.stop_services()
             if args.open_items > 0:
                 gc.collect()
