@@ -14,8 +14,8 @@
    earlier by the whole transaction): p50 / p99 / max.  The end-to-end run's database is
    vacuumed first, so its autovacuum does not fall into this window;
 3. raw aiokafka consume rate of 200k records (no processing): the ceiling (run first:
-   it also warms the broker's JIT up, and then a small unmeasured pipeline run warms up
-   the rest, see ``warm_up``);
+   it also warms the broker's JIT up; then an unmeasured pipeline run as large as the
+   measured one warms up the rest, see ``warm_up``);
 4. timeliness holding ``--open-items`` open cases: due-index rebuild time and memory,
    then firing ``--fire`` due deadlines (judge, store, publish to Kafka).
 

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     # Scoring's fetches wait for more: it rescores every unit-year a batch touches from
     # all of the unit's verdicts, so a small batch costs nearly what a large one does.
     # Under load a fetch then takes what timeliness published over ``fetch_wait``.
-    scoring_fetch_min_bytes: int = 4 * 1024 * 1024
+    scoring_fetch_min_bytes: int = Field(default=4 * 1024 * 1024, ge=1)
     tick_interval: float = 0.5  # seconds between due-index checks (live deadlines)
     fire_batch: int = 1000  # due items re-assessed per database transaction
     db_retry: float = 300  # seconds to retry an unreachable database (or broker) before crashing

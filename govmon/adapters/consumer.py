@@ -173,5 +173,6 @@ def consumer_for(settings: Settings, bootstrap: str, service: str, topics: Seque
                          idle_ms=int(settings.batch_within * 1000),
                          session_timeout=settings.session_timeout,
                          retry_for=settings.db_retry,
-                         fetch_min_bytes=fetch_min_bytes or settings.fetch_min_bytes,
+                         fetch_min_bytes=(settings.fetch_min_bytes if fetch_min_bytes is None
+                                          else fetch_min_bytes),
                          fetch_wait_ms=int(settings.fetch_wait * 1000))
