@@ -37,13 +37,16 @@ import time
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
 from bench._stack import Stack, execute_sql  # noqa: E402
+
+if TYPE_CHECKING:
+    from govmon.simulate.writer import Stats
 
 
 def host_speed() -> str:
@@ -56,19 +59,31 @@ def host_speed() -> str:
     return f"reference loop (10^7 empty iterations): {time.perf_counter() - started:.2f} s"
 
 
-def end_to_end(stack: Stack, scratch: Path, events: int) -> str:
-    from govmon.produce import produce_file
-    from govmon.settings import load_settings
+def _year(scratch: Path, name: str, events: int, seed: int) -> tuple[Path, Stats]:
+    """A simulated year of ``events`` over 100 units, written to ``scratch/name``:
+    its path and the writer's counts."""
     from govmon.simulate import generate, write_jsonl
 
-    path = scratch / "year.jsonl"
-    stats = write_jsonl(generate(year=2017, units=100, events=events, seed=1), path)
+    path = scratch / name
+    return path, write_jsonl(generate(year=2017, units=100, events=events, seed=seed), path)
+
+
+def _produce(stack: Stack, path: Path) -> None:
+    """``govmon produce`` of ``path`` to the raw topic, without waiting for the services."""
+    from govmon.produce import produce_file
+    from govmon.settings import load_settings
+
+    produce_file(load_settings(kafka_bootstrap_servers=stack.bootstrap), path,
+                 topic="gov.events.raw", wait=False, progress=False)
+
+
+def end_to_end(stack: Stack, scratch: Path, events: int) -> str:
+    path, stats = _year(scratch, "year.jsonl", events, seed=1)
     url = stack.database("bench_e2e")
     stack.run_services(url, GOVMON_CLOCK="event")
     before = stack.cpu_seconds()
     started, own = time.perf_counter(), time.process_time()
-    produce_file(load_settings(kafka_bootstrap_servers=stack.bootstrap), path,
-                 topic="gov.events.raw", wait=False, progress=False)
+    _produce(stack, path)
     # As `produce --wait`, but probing every 0.1 s instead of 0.5: its two clean rounds
     # would add up to a second to a run of ~10 s.
     stack.drained(within=600, poll=0.1)
@@ -92,16 +107,10 @@ def warm_up(stack: Stack, scratch: Path, events: int) -> None:
     the broker 1.3-2.8 times the CPU per event of the runs after it (7 series of runs),
     and after a warm-up of 30,000 events still ~1.3 times; after one as large as the
     measured run, ~1.1 times.  A broker that has run for a while is warm."""
-    from govmon.produce import produce_file
-    from govmon.settings import load_settings
-    from govmon.simulate import generate, write_jsonl
-
-    path = scratch / "warm-up.jsonl"
-    stats = write_jsonl(generate(year=2017, units=100, events=events, seed=3), path)
+    path, stats = _year(scratch, "warm-up.jsonl", events, seed=3)
     stack.run_services(stack.database("bench_warm_up"), GOVMON_CLOCK="event")
     started = time.perf_counter()
-    produce_file(load_settings(kafka_bootstrap_servers=stack.bootstrap), path,
-                 topic="gov.events.raw", wait=False, progress=False)
+    _produce(stack, path)
     stack.drained(within=600, poll=0.1)
     stack.stop_services()
     print(f"   warm-up: {stats.valid:,} events through the pipeline in "
@@ -121,15 +130,9 @@ async def _analyze(url: str) -> None:
 def catch_up(stack: Stack, scratch: Path, events: int) -> None:
     """A backlog produced while the services are down, then worked off: how fast the
     pipeline catches up after an outage, with the producer's CPU out of the picture."""
-    from govmon.produce import produce_file
-    from govmon.settings import load_settings
-    from govmon.simulate import generate, write_jsonl
-
-    path = scratch / "backlog.jsonl"
-    stats = write_jsonl(generate(year=2017, units=100, events=events, seed=2), path)
+    path, stats = _year(scratch, "backlog.jsonl", events, seed=2)
     stack.stop_services()
-    produce_file(load_settings(kafka_bootstrap_servers=stack.bootstrap), path,
-                 topic="gov.events.raw", wait=False, progress=False)
+    _produce(stack, path)
     url = stack.database("bench_catch_up")
     # Timeliness and scoring first, ready and idle; the clock starts as ingest is
     # launched, so every backlog event goes through every stage inside the window.
