@@ -33,6 +33,7 @@ def run_service(name: str, settings: Settings | None = None) -> None:
     SIGTERM/SIGINT."""
     from govmon.adapters.host import serve
     from govmon.adapters.kafka_admin import ensure_topics
+    from govmon.adapters.loops import run_loop
 
     settings = settings or load_settings()
     logging.config.dictConfig(logging_config(name, settings.log_level))
@@ -43,4 +44,5 @@ def run_service(name: str, settings: Settings | None = None) -> None:
         from govmon.adapters.db import migrate_when_up
 
         migrate_when_up(require_database(settings), wait=settings.db_retry)
-    asyncio.run(serve(lambda: module.build_service(settings, bootstrap), settings))
+    run_loop(serve(lambda: module.build_service(settings, bootstrap), settings),
+             settings.event_loop)

@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from tqdm import tqdm
 
+from govmon.adapters.loops import run_loop
 from govmon.adapters.publisher import KeyPartitioner, Outgoing, send_batched
 from govmon.bootstrap import require_bootstrap
 from govmon.contract.topics import PIPELINE
@@ -133,7 +134,8 @@ def produce_file(settings: Settings, path: Path, *, topic: str, wait: bool,
         print(f"govmon produce: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2
     bootstrap = require_bootstrap(settings)
-    sent, refused = asyncio.run(_produce(bootstrap, path, size, topic, progress))
+    sent, refused = run_loop(_produce(bootstrap, path, size, topic, progress),
+                             settings.event_loop)
     for number, reason in refused:
         print(f"{path}:{number}: refused: {reason}", file=sys.stderr)
     print(f"sent {sent} lines to {topic}, refused {len(refused)}", file=sys.stderr)

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # Python's cyclic collector in the services: allocations between young collections
     # (Python's default: 700), above a batch's working set.  See host.tune_collector.
     gc_threshold: int = Field(default=1_000_000, ge=1)  # 0 would switch collection off
+    # The asyncio event loop of the services and `govmon produce`: uvloop (libuv, by
+    # asyncpg's authors) or Python's own.  See host.run_loop.
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
 
     ingest_port: int = 8101
     timeliness_port: int = 8102

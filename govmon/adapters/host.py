@@ -95,7 +95,8 @@ async def serve(build: Callable[[], Awaitable[Service]], settings: Settings) -> 
         port=service.port, log_config=None, access_log=False, lifespan="off"))
     web_task = asyncio.create_task(web.serve(), name="web")
     await service.consumer.start()
-    log.info("started", extra={"topics": service.consumer.topics, "port": service.port})
+    log.info("started", extra={"topics": service.consumer.topics, "port": service.port,
+                               "loop": type(loop).__module__})
     consume = asyncio.create_task(service.consumer.run(service.handle, stopping, log),
                                   name="consume")
     timers = [asyncio.create_task(every(interval, tick, log, "timer"), name="timer")

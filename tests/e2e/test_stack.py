@@ -68,7 +68,10 @@ def test_up_produce_down_leaves_nothing(tmp_path: Path) -> None:
         assert metric_value(text, "govmon_ingest_routed_total") == stats.valid
         assert metric_value(text, "govmon_ingest_duplicates_total") == stats.duplicates
         assert metric_value(text, "govmon_ingest_rejected_total") == stats.invalid
-        assert (home / "logs" / "ingest.log").stat().st_size > 0
+        started_lines = [json.loads(line) for line in
+                         (home / "logs" / "ingest.log").read_text().splitlines()
+                         if '"msg": "started"' in line]
+        assert [line["loop"] for line in started_lines] == ["uvloop"]  # GOVMON_EVENT_LOOP
     finally:
         stopped = _govmon(env, "down")
     assert stopped.returncode == 0, stopped.stderr
