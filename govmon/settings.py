@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     # (Python's default: 700), above a batch's working set.  See host.tune_collector.
     gc_threshold: int = Field(default=1_000_000, ge=1)  # 0 would switch collection off
     # The asyncio event loop of the services and `govmon produce`: uvloop (libuv, by
-    # asyncpg's authors) or Python's own.  See host.run_loop.
+    # asyncpg's authors) or Python's own.  See adapters.loops.run_loop.
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"
 
     ingest_port: int = 8101
