@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,9 +26,10 @@ async def execute_sql(url: str, sql: str) -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port no other call in this process has been given (``find_free_ports``)."""
+    from govmon.localstack.kafka import find_free_ports
+
+    return find_free_ports(1)[0]
 
 
 class Stack:

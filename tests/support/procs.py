@@ -49,11 +49,18 @@ class ServiceProcess:
                                      f"{self.log_tail()}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return self
+                    return self._answered_by_us()
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
         raise AssertionError(f"{self.name} not ready in {timeout}s:\n{self.log_tail()}")
+
+    def _answered_by_us(self) -> ServiceProcess:
+        """This service, not another one that holds its port, answered the probe."""
+        who = httpx.get(f"{self.url}/healthz", timeout=5).json().get("service")
+        assert who == f"govmon-{self.name}", (
+            f"{self.name}: port {self.port} is answered by {who}:\n{self.log_tail()}")
+        return self
 
     def metrics(self) -> str:
         return httpx.get(f"{self.url}/metrics", timeout=5).text

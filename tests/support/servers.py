@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
 from govmon.adapters.kafka_admin import ensure_topics
+from govmon.localstack.kafka import find_free_ports
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port no other call in this process has been given (``find_free_ports``)."""
+    return find_free_ports(1)[0]
 
 
 def cache_dir() -> Path:

@@ -130,18 +130,24 @@ def _read_pid(data_dir: Path) -> int | None:
 # --------------------------------------------------------------------------- helpers
 
 
+# Ports this process has handed out: the kernel may give a port just closed to the next
+# bind(0) again, and two services given that port one after the other collide (the
+# second cannot listen; a readiness probe of it reaches the first).
+_handed_out: set[int] = set()
+
+
 def find_free_ports(count: int = 2) -> list[int]:
-    """``count`` distinct TCP ports on 127.0.0.1 that are free right now (for tests)."""
-    socks: list[socket.socket] = []
-    try:
-        for _ in range(count):
-            sock = socket.socket()
+    """``count`` distinct TCP ports on 127.0.0.1 that are free right now and that this
+    process has not handed out before (for tests and benchmarks)."""
+    found: list[int] = []
+    while len(found) < count:
+        with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
-            socks.append(sock)
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for sock in socks:
-            sock.close()
+            port = int(sock.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            found.append(port)
+    return found
 
 
 def _port_free(port: int) -> bool:
