@@ -25,13 +25,6 @@ async def execute_sql(url: str, sql: str) -> None:
         await conn.close()
 
 
-def free_port() -> int:
-    """A port no other call in this process has been given (``find_free_ports``)."""
-    from govmon.localstack.kafka import find_free_ports
-
-    return find_free_ports(1)[0]
-
-
 class Stack:
     def __init__(self, scratch: Path) -> None:
         self.scratch = scratch
@@ -44,8 +37,8 @@ class Stack:
         from govmon.localstack import kafka, postgres
 
         cache = Path(os.environ.get("GOVMON_CACHE_DIR", Path.home() / ".cache" / "govmon"))
-        port = free_port()
-        kafka.start(self.scratch / "kafka", port=port, controller_port=free_port(),
+        port, controller_port = kafka.find_free_ports(2)
+        kafka.start(self.scratch / "kafka", port=port, controller_port=controller_port,
                     libs=kafka.ensure_artifacts(cache), log_file=self.scratch / "kafka.log",
                     heap="768m")
         self.bootstrap = f"127.0.0.1:{port}"
@@ -70,6 +63,8 @@ class Stack:
 
     def start_services(self, database_url: str, names: tuple[str, ...], **env: str) -> None:
         """Start ``names`` (beside any running) and wait until each is ready."""
+        from govmon.localstack.kafka import free_port
+
         assert not set(names) & set(self.procs), "already running"
         for name in names:
             port = free_port()

@@ -78,6 +78,7 @@ def judge(facts: ItemFacts, calendar: WorkCalendar, law: Law, clock: int, *,
     next_warning: int | None = None
     deadline: int | None = None
     for running in assessment.clocks:
+        # earliest(), inline: this loop runs for every item judged
         if running.deadline is not None and (deadline is None or running.deadline < deadline):
             deadline = running.deadline
         for alert in clock_alerts(running, calendar, policy):

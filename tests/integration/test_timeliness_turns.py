@@ -13,7 +13,7 @@ from aiokafka.structs import ConsumerRecord
 
 from govmon.contract.codec import encode_event
 from govmon.contract.events import GovEvent
-from tests.support.timeliness import Publish
+from tests.support.timeliness import Publish, timeliness_engine
 from tests.unit.rules.builders import at, received
 
 TOPIC = "gov.applications.v1"
@@ -32,7 +32,6 @@ async def _two_batches(url: str, bootstrap: str, wrap: Callable[[Publish], Publi
     first is in its transaction); their outcomes and what reached the topic."""
     from govmon.contract import topics
     from tests.support.kafka_io import read_all
-    from tests.support.timeliness import timeliness_engine
 
     async with timeliness_engine(url, bootstrap, "event", (TOPIC, 0), wrap) as engine:
         await engine.tick()  # heaps built from an empty record

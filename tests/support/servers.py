@@ -10,12 +10,7 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient
 
 from govmon.adapters.kafka_admin import ensure_topics
-from govmon.localstack.kafka import find_free_ports
-
-
-def free_port() -> int:
-    """A port no other call in this process has been given (``find_free_ports``)."""
-    return find_free_ports(1)[0]
+from govmon.localstack.kafka import free_port
 
 
 def cache_dir() -> Path:

@@ -22,7 +22,7 @@ Nothing here reads settings or touches the disk at import time.
 from govmon.localstack.kafka._common import KAFKA_VERSION, KafkaLocalError, KafkaNode
 from govmon.localstack.kafka.artifacts import ensure_artifacts, infra_dir
 from govmon.localstack.kafka.broker import start
-from govmon.localstack.kafka.process import find_free_ports, running_pid, stop
+from govmon.localstack.kafka.process import find_free_ports, free_port, running_pid, stop
 
 __all__ = [
     "KAFKA_VERSION",
@@ -30,6 +30,7 @@ __all__ = [
     "KafkaNode",
     "ensure_artifacts",
     "find_free_ports",
+    "free_port",
     "infra_dir",
     "running_pid",
     "start",

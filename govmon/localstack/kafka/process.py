@@ -150,6 +150,11 @@ def find_free_ports(count: int = 2) -> list[int]:
     return found
 
 
+def free_port() -> int:
+    """One port, as ``find_free_ports``."""
+    return find_free_ports(1)[0]
+
+
 def _port_free(port: int) -> bool:
     # SO_REUSEADDR as the JVM's server sockets use it: a TIME_WAIT left by the previous
     # broker on the same port (a restart) does not count as "in use".
