@@ -5,7 +5,6 @@ Every process entry point calls one function here; nothing is wired at import ti
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import logging.config
 import sys
@@ -38,7 +37,7 @@ def run_service(name: str, settings: Settings | None = None) -> None:
     settings = settings or load_settings()
     logging.config.dictConfig(logging_config(name, settings.log_level))
     bootstrap = require_bootstrap(settings)
-    asyncio.run(ensure_topics(bootstrap))
+    run_loop(ensure_topics(bootstrap), settings.event_loop)
     module = importlib.import_module(f"services.{name}.app")
     if getattr(module, "NEEDS_DATABASE", False):
         from govmon.adapters.db import migrate_when_up

@@ -142,6 +142,7 @@ def produce_file(settings: Settings, path: Path, *, topic: str, wait: bool,
     if wait:
         from govmon.adapters.kafka_progress import wait_for_groups
 
-        asyncio.run(wait_for_groups(bootstrap, PIPELINE, within=settings.wait_timeout))
+        run_loop(wait_for_groups(bootstrap, PIPELINE, within=settings.wait_timeout),
+                 settings.event_loop)
         print("all services have consumed what was sent", file=sys.stderr)
     return 1 if refused else 0
