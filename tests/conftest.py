@@ -16,6 +16,16 @@ from tests.support.procs import ServiceProcess
 from tests.support.servers import KafkaUnderTest, PostgresUnderTest, reset_kafka
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects anything
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test's layer is its folder: a file that forgets its marker is still selected
+    by `make integration` / `make e2e` (two files once were not)."""
+    for item in items:
+        for layer in ("integration", "e2e"):
+            if layer in item.path.parts:
+                item.add_marker(layer)
+
+
 @pytest.fixture(scope="session")
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaUnderTest]:
     node = KafkaUnderTest(tmp_path_factory.mktemp("kafka-session"))

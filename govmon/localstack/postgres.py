@@ -68,6 +68,13 @@ def stop(pgdata: Path, *, timeout: float = 30) -> bool:
     # pg_ctl runs as the data folder's owner (pgserver creates a `pgserver` user when
     # started as root, because PostgreSQL refuses to run as root).
     user = "pgserver" if _is_root() else None
+    if user is not None:
+        # pgserver opened the folder's parents to that user when it started the server,
+        # but something may have closed one since (pytest resets its basetemp's parent
+        # to 0700 whenever another session starts): open them again, as start does.
+        from pgserver.utils import ensure_prefix_permissions
+
+        ensure_prefix_permissions(pgdata)
     try:
         pg_ctl(["-m", "fast", "-w", "-t", str(int(timeout)), "stop"], pgdata=pgdata, user=user)
     except subprocess.CalledProcessError as exc:

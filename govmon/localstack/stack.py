@@ -184,16 +184,20 @@ def down(settings: Settings) -> int:
             _stop_group(pid, 45)
             print(f"stopped {name}")
         pid_file.unlink(missing_ok=True)
-    if not settings.database_url:
-        from govmon.localstack import postgres
+    try:
+        if not settings.database_url:
+            from govmon.localstack import postgres
 
-        if postgres.stop(paths["pg"]):
-            print("stopped postgresql")
-    if not settings.kafka_bootstrap_servers:
-        from govmon.localstack import kafka
+            if postgres.stop(paths["pg"]):
+                print("stopped postgresql")
+    finally:
+        # A server that would not stop is reported (the error goes up), but it must
+        # not leave the other one running behind it.
+        if not settings.kafka_bootstrap_servers:
+            from govmon.localstack import kafka
 
-        if kafka.stop(paths["kafka"]):
-            print("stopped kafka")
+            if kafka.stop(paths["kafka"]):
+                print("stopped kafka")
     paths["state"].unlink(missing_ok=True)
     return 0
 

@@ -109,6 +109,25 @@ def test_extension_after_the_deadline_changes_nothing() -> None:
     assert [n.kind for n in notes] == ["ignored_after_breach"]
 
 
+def test_suspension_after_the_deadline_leaves_the_breach() -> None:
+    # Deadline Wed 2017-03-22; suspended the next morning and never resumed or replied.
+    events = [received("C1", BASE), suspended("C1", "2017-03-23T09:00:00")]
+    assert breach(events) == ("reply_overdue", "2017-03-22T23:59:59+08:00")
+    assessment = case(events, "2018-01-01T00:00:00")
+    assert assessment.clocks == ()
+    assert [n.kind for n in assessment.notes] == ["ignored_after_breach"]
+
+
+def test_correction_after_the_deadline_does_not_restart_the_clock() -> None:
+    # Corrected the day after the deadline, replied within 15 working days of it: late
+    # all the same, because the breach had already happened.
+    events = [received("C1", BASE), step("corrected", "C1", "2017-03-23T09:00:00"),
+              step("replied", "C1", "2017-03-30T09:00:00")]
+    assert breach(events) == ("reply_overdue", "2017-03-22T23:59:59+08:00")
+    notes = case(events, "2018-01-01T00:00:00").notes
+    assert [n.kind for n in notes] == ["ignored_after_breach"]
+
+
 def test_suspension_days_through_the_resume_day_do_not_count() -> None:
     events = [received("C1", BASE), suspended("C1", "2017-03-06T10:00:00"),
               resumed("C1", "2017-03-10T15:00:00")]
