@@ -55,8 +55,10 @@ def replay(
 ) -> None:
     """Score a file of events with the pure rule engine; JSON on stdout."""
     from govmon.replay import main as replay_main
+    from govmon.settings import load_settings
 
-    raise typer.Exit(replay_main(file, year, _parse_time(as_of, "--as-of"), progress))
+    raise typer.Exit(replay_main(file, year, _parse_time(as_of, "--as-of"), progress,
+                                 max_bytes=load_settings().max_event_bytes))
 
 
 @app.command()

@@ -105,7 +105,7 @@ class Scan(msgspec.Struct):
 
 
 def scan_file(stream: IO[bytes], sink: Sink, as_of: int | None,
-              progress: object = None) -> Scan:
+              progress: object = None, max_bytes: int = codec.DEFAULT_MAX_BYTES) -> Scan:
     """Decode every line and hand each event's record (``event_record``) to ``sink``,
     in batches, in file order; bad lines are returned, never raised.  Events after
     ``as_of`` (when given) are skipped.
@@ -121,7 +121,7 @@ def scan_file(stream: IO[bytes], sink: Sink, as_of: int | None,
     number = 0
     # The hot loop: try_decode's fast path unrolled (see codec), names bound locally.
     decode, errors, checked = codec.decode_unchecked, codec.DECODE_ERRORS, codec.CROSS_CHECKED
-    max_bytes, handlers = codec.DEFAULT_MAX_BYTES, marks.HANDLERS
+    handlers, nul = marks.HANDLERS, codec.NUL_ESCAPE
     midnights, remember_midnight = instants.midnights, instants.remember_midnight
     batch: list[Record] = []
     keep = batch.append
@@ -129,11 +129,11 @@ def scan_file(stream: IO[bytes], sink: Sink, as_of: int | None,
     for line in stream:
         number += 1
         try:
-            event = decode(line) if len(line) <= max_bytes else None
+            event = decode(line) if len(line) <= max_bytes and nul not in line else None
         except errors:
             event = None
         if event is None or type(event) in checked:
-            refused = _refusal(line, event)
+            event, refused = _slow_path(line, event, max_bytes)
             if refused is not None:
                 if line.strip():  # blank lines (e.g. a trailing newline) are not events
                     rejected.append(Rejected(number, refused))
@@ -166,18 +166,21 @@ def scan_file(stream: IO[bytes], sink: Sink, as_of: int | None,
     return Scan(rejected, latest if latest >= 0 else None)
 
 
-def _refusal(line: bytes, event: GovEvent | None) -> str | None:
-    """Why a line is refused (None: ``event`` is fine): the slow path of the loop above."""
+def _slow_path(line: bytes, event: GovEvent | None, max_bytes: int
+               ) -> tuple[GovEvent, None] | tuple[None, str]:
+    """The loop's slow path: the event, checked, or why the line is refused.  ``event``
+    is the fast decode's, or None if it said no or did not try (a long line: the limit
+    is on the line without its surrounding whitespace, see ``decode_event``)."""
     if event is not None:
         try:
             codec.cross_check(event)
         except InvalidEvent as exc:
-            return exc.reason
-        return None
-    refused = try_decode(line)
-    # The fast decode said no; `try_decode` must agree and say why.
-    assert isinstance(refused, InvalidEvent)
-    return refused.reason
+            return None, exc.reason
+        return event, None
+    decoded = try_decode(line, max_bytes)
+    if isinstance(decoded, InvalidEvent):
+        return None, decoded.reason
+    return decoded, None
 
 
 def fold_file(stream: IO[bytes], ledger: Ledger, as_of: int | None,
@@ -187,12 +190,12 @@ def fold_file(stream: IO[bytes], ledger: Ledger, as_of: int | None,
 
 
 def first_pass(stream: IO[bytes], sink: Sink, as_of: int | None, progress: object,
-               buckets: ItemBuckets | None) -> Scan:
+               buckets: ItemBuckets | None, max_bytes: int = codec.DEFAULT_MAX_BYTES) -> Scan:
     """Pass 1 as replay takes it: through the compiled router when the buckets have one
     (``replay_scan``), else a line at a time (``scan_file``)."""
     if buckets is None or not buckets.routed:
-        return scan_file(stream, sink, as_of, progress)
-    return Scan(*scan_blocks(stream, sink, as_of, progress, buckets.scan_block))
+        return scan_file(stream, sink, as_of, progress, max_bytes)
+    return Scan(*scan_blocks(stream, sink, as_of, progress, buckets.scan_block, max_bytes))
 
 
 def ledger_sink(ledger: Ledger) -> Sink:
@@ -202,7 +205,9 @@ def ledger_sink(ledger: Ledger) -> Sink:
     return sink
 
 
-def main(file: Path, year: int, as_of: datetime | None, progress: bool) -> int:
+def main(file: Path, year: int, as_of: datetime | None, progress: bool,
+         max_bytes: int = codec.DEFAULT_MAX_BYTES) -> int:
+    """``max_bytes``: the largest event accepted (``GOVMON_MAX_EVENT_BYTES``, as ingest)."""
     try:
         catalog = load_catalog(year)
     except (CatalogMissingError, CatalogError) as exc:
@@ -232,7 +237,7 @@ def main(file: Path, year: int, as_of: datetime | None, progress: bool) -> int:
                 scratch = cleanup.enter_context(
                     tempfile.TemporaryDirectory(prefix="govmon-replay-"))
                 buckets = cleanup.enter_context(buckets_for(Path(scratch), size))
-            return _run(stream, file, buckets, bar, catalog, year, as_of_us)
+            return _run(stream, file, buckets, bar, catalog, year, as_of_us, max_bytes)
     except OSError as exc:  # e.g. no temporary directory to write buckets in
         print(f"govmon replay: cannot write temporary files in {exc.filename or '?'}: "
               f"{exc.strerror or exc}", file=sys.stderr)
@@ -252,11 +257,11 @@ def buckets_for(folder: Path, size: int) -> ItemBuckets:
 
 
 def _run(stream: IO[bytes], file: Path, buckets: ItemBuckets | None, bar: object,
-         catalog: Catalog, year: int, as_of: int | None) -> int:
+         catalog: Catalog, year: int, as_of: int | None, max_bytes: int) -> int:
     ledger = Ledger()
     try:
         sink = ledger_sink(ledger) if buckets is None else buckets.adder()
-        scan = first_pass(stream, sink, as_of, bar, buckets)
+        scan = first_pass(stream, sink, as_of, bar, buckets, max_bytes)
     except OSError as exc:  # reading the file, or writing a bucket (disk full)
         where = exc.filename or file
         what = "error reading" if str(where) == str(file) else "cannot write temporary file"

@@ -45,7 +45,8 @@ def router_class() -> type[Router] | None:
 
 
 def scan_blocks(stream: IO[bytes], sink: Sink, as_of: int | None, progress: object,
-                scan_block: BlockScan) -> tuple[list[Rejected], int | None]:
+                scan_block: BlockScan, max_bytes: int = DEFAULT_MAX_BYTES
+                ) -> tuple[list[Rejected], int | None]:
     """``replay.scan_file``'s contract, a block at a time: lines ``scan_block`` leaves are
     decoded here, their records handed to ``sink``; returns the refused lines (in file
     order) and the latest instant."""
@@ -68,12 +69,13 @@ def scan_blocks(stream: IO[bytes], sink: Sink, as_of: int | None, progress: obje
             block, tail = b"".join(tail), []  # the last line has no newline
         else:
             break
-        deferred, seen, lines = scan_block(block, DEFAULT_MAX_BYTES, as_of)
+        deferred, seen, lines = scan_block(block, max_bytes, as_of)
         if seen is not None and seen > latest:
             latest = seen
         records: list[Record] = []
         for index, line in deferred:
-            at = _python_record(line, before + index + 1, records, rejected, as_of, shared)
+            at = _python_record(line, before + index + 1, records, rejected, as_of, shared,
+                                max_bytes)
             if at is not None and at > latest:
                 latest = at
         sink(records)
@@ -85,10 +87,10 @@ def scan_blocks(stream: IO[bytes], sink: Sink, as_of: int | None, progress: obje
 
 def _python_record(line: bytes, number: int, records: list[Record],
                    rejected: list[Rejected], as_of: int | None,
-                   shared: dict[str, str]) -> int | None:
+                   shared: dict[str, str], max_bytes: int) -> int | None:
     """A line the scanner left: its record appended (returns its instant) or its
     refusal (blank lines are not events and are skipped)."""
-    event: Any = try_decode(line)
+    event: Any = try_decode(line, max_bytes)
     if isinstance(event, InvalidEvent):
         if line.strip():
             rejected.append(Rejected(number, event.reason))

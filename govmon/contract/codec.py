@@ -16,6 +16,10 @@ _ENCODER = msgspec.json.Encoder()
 _PROBE = msgspec.json.Decoder(dict)
 
 DEFAULT_MAX_BYTES = 64 * 1024
+# JSON can carry a NUL character only as this escape (a raw control byte in a string is
+# not JSON).  PostgreSQL's text cannot hold one, so an event with it would be accepted
+# here and then fail every transaction that tried to store it, for ever: refused instead.
+NUL_ESCAPE = b"\\u0000"
 
 
 class InvalidEvent(ValueError):
@@ -57,10 +61,17 @@ def _classify(message: str) -> str:
 
 
 def decode_event(raw: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> GovEvent:
-    """Parse and validate one structured-mode CloudEvent (JSON)."""
+    """Parse and validate one structured-mode CloudEvent (JSON).
+
+    The size limit applies to the JSON without the whitespace around it, which is what
+    `govmon produce` sends for a line of a file: replay, which reads the lines, and the
+    services, which read the records, then refuse the same events.
+    """
     if len(raw) > max_bytes:
-        raise InvalidEvent(f"message is {len(raw)} bytes, over the {max_bytes}-byte limit",
-                           "too_large")
+        raw = raw.strip()
+        if len(raw) > max_bytes:
+            raise InvalidEvent(f"message is {len(raw)} bytes, over the {max_bytes}-byte "
+                               f"limit", "too_large")
     try:
         event = _DECODER.decode(raw)
     except msgspec.ValidationError as exc:
@@ -79,8 +90,39 @@ def decode_event(raw: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Gov
     except UnicodeEncodeError:  # a str holding a lone surrogate
         raise InvalidEvent("not valid UTF-8: a lone surrogate in the text",
                            "bad_json") from None
+    if _may_hold_nul(raw):
+        _refuse_nul(raw)
     _semantic_checks(event)
     return event
+
+
+def _may_hold_nul(raw: bytes | str) -> bool:
+    if isinstance(raw, bytes):
+        return NUL_ESCAPE in raw
+    return "\\u0000" in raw
+
+
+def _refuse_nul(raw: bytes | str) -> None:
+    """Raise if a string of ``raw`` (a valid event) holds a NUL, naming where."""
+    def where(value: object, path: str) -> str | None:
+        if isinstance(value, str):
+            return path if "\x00" in value else None
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    return f"{path} (a field name)"
+                if (found := where(item, f"{path}.{key}")) is not None:
+                    return found
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                if (found := where(item, f"{path}[{index}]")) is not None:
+                    return found
+        return None
+
+    path = where(_PROBE.decode(raw), "$")
+    if path is not None:
+        raise InvalidEvent(f"text holds a NUL character (\\u0000), which cannot be stored "
+                           f"- at `{path}`", "invalid_value")
 
 
 def try_decode(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> GovEvent | InvalidEvent:
@@ -90,7 +132,7 @@ def try_decode(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> GovEvent
     Same checks, same reasons: a good message takes the short path (one decode, one type
     test); anything else is handed to ``decode_event`` itself, which says why.
     """
-    if len(raw) <= max_bytes:
+    if len(raw) <= max_bytes and not _may_hold_nul(raw):
         try:
             event = _DECODER.decode(raw)
         except (msgspec.ValidationError, msgspec.DecodeError, UnicodeError):
@@ -109,7 +151,8 @@ def try_decode(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> GovEvent
 
 
 # `try_decode`'s fast path for a caller's own loop (`govmon replay`: a call per line
-# costs a tenth of the decode): lines of at most `DEFAULT_MAX_BYTES` go to
+# costs a tenth of the decode): lines of at most `DEFAULT_MAX_BYTES` without
+# `NUL_ESCAPE` go to
 # `decode_unchecked` (raises `DECODE_ERRORS`), events whose type is in `CROSS_CHECKED`
 # to `cross_check` (raises InvalidEvent); anything refused goes to `try_decode`, which
 # says why.  Same checks, same reasons.

@@ -2,8 +2,8 @@
 
 Every kind is refused by ``govmon.contract.codec.decode_event``; the kinds match its
 refusal codes (missing_field, bad_time, unknown_type, wrong_type, bad_json, too_large,
-unknown_field).  Malformed lines get a fresh ``id`` so that none shares ``source`` + ``id``
-with a valid event.
+unknown_field, invalid_value: a NUL character in a text).  Malformed lines get a fresh
+``id`` so that none shares ``source`` + ``id`` with a valid event.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ UNKNOWN_FIELDS = (("unit_name", "岳阳楼区"), ("remark", "补录"), ("operato
                   ("caseId", "legacy"))
 # (kind, weight): oversized lines are rarer, they are big
 KINDS = (("missing_field", 3), ("bad_time", 3), ("unknown_type", 2), ("wrong_type", 3),
-         ("bad_json", 2), ("too_large", 1), ("unknown_field", 2))
+         ("bad_json", 2), ("too_large", 1), ("unknown_field", 2), ("invalid_value", 1))
 _NAMES = tuple(kind for kind, _ in KINDS)
 _CUM = tuple(sum(w for _, w in KINDS[: i + 1]) for i in range(len(KINDS)))
 
@@ -69,7 +69,12 @@ class Malformer:
             return repr(bad).encode() + b"\n"  # a Python dict, not JSON
         elif kind == "too_large":
             bad["attachment"] = "A" * (MAX_BYTES + 1024)  # fine but for its size
-        else:  # unknown_field
+        elif kind == "unknown_field":
             name, value = rng.choice(UNKNOWN_FIELDS)
             bad["data"][name] = value
+        else:  # invalid_value: a NUL in a text (e.g. a C string's end copied along)
+            texts = sorted(k for k, v in bad["data"].items() if isinstance(v, str))
+            key = rng.choice(texts) if texts else "id"
+            target = bad["data"] if texts else bad
+            target[key] = f"{target[key]}\x00"
         return orjson.dumps(bad, option=orjson.OPT_APPEND_NEWLINE)

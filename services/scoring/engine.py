@@ -108,6 +108,7 @@ class ScoringEngine:
     def __init__(self, settings: Settings, db: Database, publish: Publish,
                  metrics: ScoringMetrics, calendar: WorkCalendar, law: Law) -> None:
         self.event_time = settings.clock == "event"
+        self.max_bytes = settings.max_event_bytes  # as ingest: what it routed decodes here
         self.db = db
         self.publish = publish
         self.metrics = metrics
@@ -148,7 +149,8 @@ class ScoringEngine:
                     elif isinstance(decoded, WatermarkAdvanced):
                         times.append(decoded.at)
                 else:
-                    located.append((decode_event(value), message.topic, message.partition))
+                    located.append((decode_event(value, max_bytes=self.max_bytes),
+                                    message.topic, message.partition))
             except (InvalidEvent, msgspec.DecodeError) as exc:
                 _log.error("undecodable record, skipped", extra={
                     "topic": message.topic, "partition": message.partition,

@@ -97,6 +97,7 @@ class TimelinessEngine:
                  assignment: Callable[[], set[tuple[str, int]]], metrics: TimelinessMetrics,
                  calendar: WorkCalendar, law: Law) -> None:
         self.event_time = settings.clock == "event"
+        self.max_bytes = settings.max_event_bytes  # as ingest: what it routed decodes here
         self.fire_batch = settings.fire_batch
         self.db = db
         self.publish = publish
@@ -127,8 +128,8 @@ class TimelinessEngine:
         located: list[Located] = []
         for message in events:
             try:
-                located.append((decode_event(message.value or b""), message.topic,
-                                message.partition))
+                located.append((decode_event(message.value or b"", max_bytes=self.max_bytes),
+                                message.topic, message.partition))
             except InvalidEvent as exc:  # ingest validated it: a bug or a foreign producer
                 _log.error("undecodable record on a family topic, skipped",
                            extra={"topic": message.topic, "partition": message.partition,

@@ -64,9 +64,21 @@ def test_tombstone_is_refused() -> None:
         decode_message(None, [])
 
 
-def test_oversized_counts_headers() -> None:
+def test_oversized_binary_record_counts_headers() -> None:
+    # Binary mode: its attributes are headers, so they count (before it is rebuilt).
     with pytest.raises(InvalidEvent) as info:
-        decode_message(json.dumps(VALID).encode(), [("x-pad", b"x" * 70_000)])
+        decode_message(b"{}", [("ce_specversion", b"1.0"), ("ce_id", b"x" * 70_000)])
+    assert info.value.code == "too_large"
+
+
+def test_structured_limit_is_on_the_event_as_replay_counts_it() -> None:
+    # Structured mode: the event is the value; transport headers are not the event, and
+    # `govmon replay` of the same line must refuse what ingest refuses.
+    value = json.dumps(VALID).encode()
+    event, _ = decode_message(value, [("x-trace", b"x" * 100)], max_bytes=len(value))
+    assert event.id == VALID["id"]
+    with pytest.raises(InvalidEvent) as info:
+        decode_message(value, [], max_bytes=len(value) - 1)
     assert info.value.code == "too_large"
 
 

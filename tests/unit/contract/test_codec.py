@@ -223,3 +223,27 @@ def test_bad_utf8_inside_a_string_is_refused_not_raised() -> None:
     surrogate = line.decode("utf-8", "surrogateescape")  # str with a lone surrogate
     refused = try_decode(surrogate)
     assert isinstance(refused, InvalidEvent) and refused.code == "bad_json"
+
+
+@pytest.mark.parametrize(("path", "where"), [(("data", "case_id"), "$.data.case_id"),
+                                             (("id",), "$.id"),
+                                             (("traceparent",), "$.traceparent")])
+def test_a_nul_character_is_refused_where_it_is(path: tuple[str, ...], where: str) -> None:
+    # PostgreSQL's text cannot hold it: accepted, such an event would fail every
+    # transaction that stored it (a worker crashing on it for ever).
+    doc = json.loads(json.dumps(VALID))
+    target = doc
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = "C\u00001"
+    raw = json.dumps(doc).encode()
+    error = _reject(raw)
+    assert error.code == "invalid_value" and f"`{where}`" in error.reason
+    refused = try_decode(raw)
+    assert isinstance(refused, InvalidEvent) and refused.reason == error.reason
+
+
+def test_the_text_backslash_u0000_is_not_a_nul() -> None:
+    doc = json.loads(json.dumps(VALID))
+    doc["data"]["case_id"] = "C\\u00001"  # a backslash, then "u00001"
+    assert decode_event(json.dumps(doc)).data.case_id == "C\\u00001"  # type: ignore[union-attr]

@@ -77,3 +77,11 @@ def test_dlq_headers_name_origin_and_reason() -> None:
     assert headers["govmon.dlq.reason"] == b"Expected `str` - at `$.id`"
     assert headers["govmon.dlq.code"] == b"wrong_type"
     assert headers["trace"] == b"1"
+
+
+def test_the_configured_size_limit_is_the_one_applied() -> None:
+    big = _raw(subject="x" * 150, traceparent="t" * 1500)  # ~2 KB, valid
+    refused = decide(big, STRUCT, Deduplicator(10), max_bytes=1000)
+    assert isinstance(refused, Rejected) and refused.code == "too_large"
+    assert "1000-byte limit" in refused.reason
+    assert isinstance(decide(big, STRUCT, Deduplicator(10), max_bytes=4000), Routed)

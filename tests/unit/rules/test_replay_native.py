@@ -161,7 +161,7 @@ def test_plain_times_are_routed() -> None:
 # Mutations of valid lines: the kinds of damage real feeds carry, at random places.
 _NOISE = ["", " ", "\\", '"', "\\u00e9", "\\n", "\t", "\x01", "岳", "0", "-1", "1.5", "1e3",
           "true", "null", "[]", "{}", ",", ":", "}", "]", "\xff", "\\/", "\\u0041", "\\u0022",
-          "\\u005c", "\\u001f", "\\ud83d\\ude00", "\\ud83d", "\\ude00", "\\u12", "\\\\"]
+          "\\u005c", "\\u001f", "\\u0000", "\\ud83d\\ude00", "\\ud83d", "\\ude00", "\\u12", "\\\\"]
 
 
 @st.composite

@@ -30,7 +30,7 @@ from tests.unit.rules.test_replay import GOOD
 
 
 def _replay(file: Path, partitioned: bool, as_of: str | None = None,
-            native: bool = True) -> dict[str, Any]:
+            native: bool = True, max_bytes: int = 64 * 1024) -> dict[str, Any]:
     """``native``: pass 1 through the compiled router (partitioned path only)."""
     saved = (replay.PARTITION_MIN_BYTES, replay.BUCKET_BYTES, replay.BUFFERED_MARKS,
              replay.NATIVE)
@@ -46,7 +46,7 @@ def _replay(file: Path, partitioned: bool, as_of: str | None = None,
         out = tempfile.TemporaryFile("w+")
         saved_out, sys.stdout = sys.stdout, out
         try:
-            assert replay.main(file, 2017, moment, progress=False) == 0
+            assert replay.main(file, 2017, moment, progress=False, max_bytes=max_bytes) == 0
         finally:
             sys.stdout = saved_out
         out.seek(0)
@@ -161,3 +161,25 @@ def test_render_chunks_are_the_encoded_result_byte_for_byte() -> None:
     assert b"".join(render_chunks(result)) == msgspec.json.encode(render_result(result))
     empty = msgspec.structs.replace(result, units=(), flags=(), rejected=())
     assert b"".join(render_chunks(empty)) == msgspec.json.encode(render_result(empty))
+
+
+@pytest.mark.parametrize(("partitioned", "native"), [(False, False), (True, False),
+                                                     (True, True)])
+def test_every_path_refuses_nul_text_and_lines_over_the_limit_alike(
+        tmp_path: Path, partitioned: bool, native: bool) -> None:
+    nul = json.loads(json.dumps(GOOD[2]))
+    nul["data"]["case_id"] = "C\u0000"
+    inside = "{" + " " * 1500 + json.dumps(GOOD[3])[1:]  # 1.5 KB of spaces within the JSON
+    # Around the JSON they do not count: `govmon produce` strips them before sending.
+    around = " " * 1500 + json.dumps(GOOD[4]) + " " * 1500
+    lines = [json.dumps(e, ensure_ascii=False) for e in GOOD[:2]]
+    lines += [json.dumps(nul), inside, around, *map(json.dumps, GOOD[5:])]
+    file = tmp_path / "odd.jsonl"
+    file.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    small = _replay(file, partitioned, native=native, max_bytes=1000)
+    assert [(r["line"], r["reason"].split(" - ")[-1]) for r in small["rejected"]] == [
+        (3, "at `$.data.case_id`"), (4, f"message is {len(inside)} bytes, over the "
+                                        f"1000-byte limit")]
+    large = _replay(file, partitioned, native=native, max_bytes=2000)
+    assert [r["line"] for r in large["rejected"]] == [3]
+    assert large["units"] == _replay(file, partitioned, native=native)["units"]

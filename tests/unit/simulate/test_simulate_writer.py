@@ -75,7 +75,7 @@ def test_invalid_lines_are_refused_with_a_mix_of_reasons(tmp_path: Path) -> None
     assert abs(stats.invalid - 0.05 * stats.valid) < 0.015 * stats.valid
     codes = Counter(code for _, code in invalid)
     assert set(codes) == {"missing_field", "bad_time", "unknown_type", "wrong_type",
-                          "bad_json", "too_large", "unknown_field"}, codes
+                          "bad_json", "too_large", "unknown_field", "invalid_value"}, codes
     assert sum(stats.invalid_kinds.values()) == stats.invalid
     assert all(len(line) > 64 * 1024 for line, code in invalid if code == "too_large")
     valid_keys = {(e["source"], e["id"]) for e in events()}
