@@ -102,11 +102,15 @@ def rejudge(row: ItemRow, clock: int, calendar: WorkCalendar, law: Law,
     item's clock only moves forward) and record the outcome in the row.
 
     The snapshot is due when what scoring counts changed since the last one, or when
-    the row is ``pending``: its last publish may have been cut, whatever it held."""
+    the row is ``pending``: its last publish may have been cut, whatever it held - the
+    snapshot, and the breaches and warnings it announced, which are then judged new
+    once more (a consumer may see one twice after a crash, never none)."""
     at = max(clock, row.assessed_us)
-    judged = judge(row.facts, calendar, law, at, alerted_until=row.alerted_us,
-                   breached=row.breached, policy=policy,
-                   published=None if row.pending else row.scored_digest)
+    pending = row.pending
+    judged = judge(row.facts, calendar, law, at,
+                   alerted_until=-1 if pending else row.alerted_us,
+                   breached=() if pending else row.breached, policy=policy,
+                   published=None if pending else row.scored_digest)
     assessment = judged.assessment
     row.unit_id = assessment.unit_id if assessment.unit_id is not None else row.unit_id
     row.marks = len(row.facts.marks)

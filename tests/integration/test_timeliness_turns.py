@@ -86,3 +86,36 @@ def test_a_batch_after_a_failed_one_fails_without_publishing(database_url: str,
     # the process ends here (``batches.finish``): nothing of the second batch went out
     # ahead of the first's, and no watermark passed what the first did not publish
     assert published == []
+
+
+async def _breach_after_a_cut_publish(url: str, bootstrap: str) -> list[dict[str, Any]]:
+    """A batch judges a breach, commits, and its publish fails (the process would end
+    here); a restarted engine rebuilds its due index from the record."""
+    from govmon.contract import topics
+    from tests.support.kafka_io import read_all
+
+    def refusing(publish: Publish) -> Publish:
+        async def wrapped(records: list[tuple[bytes, bytes]]) -> None:
+            raise ConnectionError("broker refused the send")
+        return wrapped
+
+    batch = _records(received("C-old", "2017-01-03T10:00:00"),
+                     received("C-A", "2017-03-01T10:00:00"))
+    async with timeliness_engine(url, bootstrap, "event", (TOPIC, 0), refusing) as engine:
+        await engine.tick()  # heaps built from an empty record
+        with pytest.raises(ConnectionError):
+            await engine.handle_batch(batch)
+    async with timeliness_engine(url, bootstrap, "event", (TOPIC, 0)) as restarted:
+        await restarted.tick()  # rebuild: the outbox entry flags the batch's items
+        records = await read_all(bootstrap, topics.TIMELINESS)
+    return [r.json() for r in records]
+
+
+def test_a_breach_whose_publish_was_cut_is_published_after_a_restart(
+        database_url: str, clean_kafka: str) -> None:
+    published = asyncio.run(_breach_after_a_cut_publish(database_url, clean_kafka))
+    breached = [(m["item_id"], m["rule"]) for m in published
+                if m["type"].endswith("deadline_breached")]
+    assert breached == [("C-old", "reply_overdue")]
+    snapshots = {m["item_id"] for m in published if m["type"].endswith("item_assessed")}
+    assert "C-old" in snapshots

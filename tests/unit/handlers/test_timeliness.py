@@ -133,9 +133,9 @@ def test_a_snapshot_goes_out_only_when_what_scoring_counts_changes() -> None:
     assert row.scored_version == row.version == 5
 
 
-def test_a_pending_row_publishes_its_snapshot_again() -> None:
+def test_a_pending_row_publishes_its_snapshot_and_its_breach_again() -> None:
     """Its last publish may have been cut by a crash: the digest stored with it says
-    nothing about what scoring received."""
+    nothing about what scoring received, nor its breaches about what people were told."""
     rows: dict[tuple[str, str], ItemRow] = {}
     fold(rows, marked([(received("C2", "2017-10-09T10:00:00"), "topic", 0)]))
     row = rows[("case", "C2")]
@@ -143,8 +143,26 @@ def test_a_pending_row_publishes_its_snapshot_again() -> None:
     row.pending = True
     judged = rejudge(row, at("2017-11-02T00:00:00"), calendar(), law(), POLICY)
     assert judged.snapshot and judged.news and not row.pending
-    [(_, snapshot)] = messages("case", "C2", row.version, row.assessed_us, row.marks, judged)
+    snapshot, breach = [m for _, m in messages("case", "C2", row.version, row.assessed_us,
+                                                row.marks, judged)]
     assert isinstance(snapshot, ItemAssessed) and snapshot.version == row.scored_version == 3
+    assert isinstance(breach, DeadlineBreached) and breach.rule == "reply_overdue"
+    assert breach.deadline == at("2017-10-30T23:59:59.999999")
+    # Judged again without the flag: nothing is new.
+    again = rejudge(row, at("2017-11-03T00:00:00"), calendar(), law(), POLICY)
+    assert messages("case", "C2", row.version, row.assessed_us, row.marks, again) == []
+
+
+def test_a_pending_row_issues_its_warnings_again() -> None:
+    rows: dict[tuple[str, str], ItemRow] = {}
+    fold(rows, marked([(received("C3", "2017-10-09T10:00:00"), "topic", 0)]))
+    row = rows[("case", "C3")]
+    warned = rejudge(row, at("2017-10-30T08:00:00"), calendar(), law(), POLICY)
+    assert len(warned.warnings) == 2
+    row.pending = True  # that publish may have been cut
+    again = rejudge(row, at("2017-10-30T09:00:00"), calendar(), law(), POLICY)
+    assert {w.reason for w in again.warnings} == {w.reason for w in warned.warnings}
+    assert rejudge(row, at("2017-10-30T10:00:00"), calendar(), law(), POLICY).warnings == ()
 
 
 def test_scored_digest_ignores_clocks_and_sees_units_breaches_credits() -> None:
