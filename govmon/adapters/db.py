@@ -31,11 +31,20 @@ TRANSIENT = (
 # asyncpg resetting a connection the server dropped mid-query) may have committed
 # without our knowing: ``Database.interrupted`` counts them.
 CUT = (*TRANSIENT, asyncpg.PostgresConnectionError, asyncpg.InternalClientError)
+
+
+class WriteConflict(Exception):
+    """A row this transaction read as absent (so could not lock) was written by another
+    transaction before this one wrote it: run this one again, which reads it."""
+
+
 # Refused by the server, so certainly not committed: a deadlock or serialization
 # failure, or a migration (e.g. by a newer worker starting) that changed a table under
-# a prepared statement - asyncpg drops its statement cache and prepares it again.
+# a prepared statement - asyncpg drops its statement cache and prepares it again; or
+# refused by us before the commit (WriteConflict).
 REFUSED = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError,
-           asyncpg.InvalidCachedStatementError, asyncpg.OutdatedSchemaCacheError)
+           asyncpg.InvalidCachedStatementError, asyncpg.OutdatedSchemaCacheError,
+           WriteConflict)
 # A transaction that failed for one of these is simply run again from the start.
 RETRYABLE = (*REFUSED, *CUT)
 

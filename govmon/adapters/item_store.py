@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import asyncpg
 
+from govmon.adapters.db import WriteConflict
 from govmon.handlers.due import Entry
 from govmon.handlers.items import ItemRow
 from govmon.rules import ItemKey, facts_from_json, facts_to_json
@@ -45,6 +46,14 @@ async def lock_items(conn: asyncpg.Connection, keys: Iterable[ItemKey], *,
 
 
 async def save_items(conn: asyncpg.Connection, rows: Iterable[ItemRow]) -> None:
+    """Store rows read (and locked) by ``lock_items`` in this transaction, each judged
+    once since (its version one higher), or made new because none was stored.
+
+    A new item's row could not be locked: if another transaction has stored one since
+    (a worker that stalled past its session timeout while the partition's new owner
+    went on), this one's copy lacks that one's events, so it is not written, and
+    ``WriteConflict`` makes the caller run the transaction again, from the stored row.
+    """
     # One statement over arrays, not executemany: PostgreSQL plans and runs it once for
     # the whole batch (several times cheaper per row).  `breached` travels as a
     # comma-joined string because unnest flattens arrays of arrays; rule ids have no
@@ -52,7 +61,7 @@ async def save_items(conn: asyncpg.Connection, rows: Iterable[ItemRow]) -> None:
     listed = list(rows)
     if not listed:
         return
-    await conn.execute(
+    status = await conn.execute(
         f"""INSERT INTO item_facts ({_COLUMNS})
             SELECT k, i, t, p, u, f::json, m, l, v, a, n, d, al, string_to_array(b, ','), pe,
                    sv, sd
@@ -68,7 +77,8 @@ async def save_items(conn: asyncpg.Connection, rows: Iterable[ItemRow]) -> None:
               deadline_us = EXCLUDED.deadline_us, alerted_us = EXCLUDED.alerted_us,
               breached = EXCLUDED.breached, pending = EXCLUDED.pending,
               scored_version = EXCLUDED.scored_version,
-              scored_digest = EXCLUDED.scored_digest, updated_at = now()""",
+              scored_digest = EXCLUDED.scored_digest, updated_at = now()
+            WHERE item_facts.version = EXCLUDED.version - 1""",
         [r.kind for r in listed], [r.item_id for r in listed], [r.topic for r in listed],
         [r.partition for r in listed], [r.unit_id for r in listed],
         [facts_to_json(r.facts).decode() for r in listed], [r.marks for r in listed],
@@ -77,6 +87,10 @@ async def save_items(conn: asyncpg.Connection, rows: Iterable[ItemRow]) -> None:
         [r.deadline_us for r in listed], [r.alerted_us for r in listed],
         [",".join(r.breached) for r in listed], [r.pending for r in listed],
         [r.scored_version for r in listed], [r.scored_digest for r in listed])
+    written = int(status.rsplit(" ", 1)[1])  # "INSERT 0 <rows inserted or updated>"
+    if written != len(listed):
+        raise WriteConflict(f"{len(listed) - written} of {len(listed)} items were stored "
+                            f"by another transaction meanwhile")
 
 
 async def add_unpublished(conn: asyncpg.Connection, rows: Iterable[ItemRow]) -> int:

@@ -19,8 +19,9 @@ TOPIC = "gov.applications.v1"
 
 
 def _row(item_id: str, partition: int, next_due_us: int | None = None) -> ItemRow:
+    # version 1: judged once since none was stored (``save_items``)
     return ItemRow(kind="case", item_id=item_id, topic=TOPIC, partition=partition,
-                   facts=ItemFacts("case", item_id, []), next_due_us=next_due_us)
+                   facts=ItemFacts("case", item_id, []), next_due_us=next_due_us, version=1)
 
 
 async def _scenario(url: str) -> None:
@@ -45,7 +46,9 @@ async def _scenario(url: str) -> None:
         async with conn.transaction():
             locked = await lock_items(conn, [("case", "C-0")], due_by=0)
             assert list(locked) == [("case", "C-0")]
-            await save_items(conn, [_row("C-0", 0)])
+            row = locked[("case", "C-0")]
+            row.version, row.pending = row.version + 1, False  # as ``rejudge`` leaves it
+            await save_items(conn, [row])
         async with conn.transaction():
             assert await due_entries(conn, TOPIC, 0) == [(500, "case", "C-due")]
             assert await lock_items(conn, [("case", "C-0")], due_by=0) == {}
