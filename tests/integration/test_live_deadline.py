@@ -35,7 +35,9 @@ from tests.support.procs import ServiceProcess, metric_value
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 TEST_LAW = seconds_law(info_seconds=4, press_seconds=8)
-LATENCY = 3.0  # seconds: the timer ticks every 0.5 s
+# seconds: the issue asks for "within seconds"; the timer ticks every 0.5 s (typically
+# flagged 0.1-0.6 s late), the rest is margin for this shared host's slow stretches
+LATENCY = 5.0
 
 
 def _event(type_: str, at: datetime, data: dict[str, object], n: int) -> bytes:
@@ -89,7 +91,7 @@ def test_deadline_fires_on_the_wall_clock_without_further_events(
     for warning in warnings:
         assert warning.at < warning.deadline and warning.detected_at < warning.deadline
     verdicts = [m for m in messages if isinstance(m, ItemAssessed) and m.item_id == "I-live"]
-    assert [v.version for v in verdicts] == sorted(v.version for v in verdicts)
+    assert verdicts and [v.version for v in verdicts] == sorted(v.version for v in verdicts)
     # The worker's metrics count what it announced, by rule.
     [timeliness] = [s for s in services if s.name == "timeliness"]
     text = timeliness.metrics()

@@ -22,7 +22,7 @@ from govmon.contract import topics
 from govmon.contract.derived import ScoreChanged, decode_score
 from govmon.simulate import generate, write_jsonl
 from tests.support.kafka_io import read_all
-from tests.support.pipeline import Pipeline, record_problems, replay, without_rejected
+from tests.support.pipeline import Pipeline, equals_replay, record_problems
 from tests.support.procs import ServiceProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -39,16 +39,15 @@ def year_file(path: Path, *, shuffle: bool = False, invalid: float = 0.0,
         for number, line in enumerate(lines):
             out.append(line)
             if number % 10 == 9:
-                # The copy arrives a little later, as a redelivery would.
+                # A copy a few lines before the original: the two arrive apart and out
+                # of order, as a re-sent event may.
                 out.insert(max(0, len(out) - random.Random(number).randrange(1, 20)), line)
         path.write_bytes(b"".join(out))
     return path
 
 
 def assert_pipeline_equals_replay(pipeline: Pipeline, path: Path) -> dict[str, object]:
-    report = pipeline.report()
-    expected = replay(path)
-    assert without_rejected(report) == without_rejected(expected), pipeline.tails()
+    report, expected = equals_replay(pipeline, path)
     assert report["rejected"] == []
     problems = asyncio.run(record_problems(pipeline.database_url, report))
     assert problems == [], problems
@@ -73,8 +72,13 @@ def test_pipeline_equals_replay(variant: str, clean_kafka: str, database_url: st
         dead = asyncio.run(read_all(clean_kafka, topics.DLQ))
         assert len(dead) == len(expected["rejected"]) > 0  # type: ignore[arg-type]
     if variant == "every_tenth_twice":
-        copies = asyncio.run(read_all(clean_kafka, *topics.FAMILY_TOPICS))
-        assert len(copies) > YEAR_ARGS["events"] * 1.05  # the copies went downstream
+        routed = asyncio.run(read_all(clean_kafka, *topics.FAMILY_TOPICS))
+        ids = [record.json()["id"] for record in routed]
+        lines = path.read_bytes().splitlines()
+        sent_twice = len(lines) - len(set(lines))
+        # Most copies went downstream: ingest (remembering one event) drops only those
+        # that follow their original directly within a partition.
+        assert len(ids) - len(set(ids)) >= sent_twice // 3 > 0
     # The scores feed: the latest message of each unit-year is its stored score (scoring
     # builds the messages from what it wrote instead of reading them back).
     latest: dict[tuple[str, int], ScoreChanged] = {}
@@ -110,9 +114,7 @@ def test_report_as_of_equals_replay_as_of(clean_kafka: str, database_url: str,
     pipeline = Pipeline(clean_kafka, database_url, tmp_path, services).start()
     assert pipeline.produce(path).returncode == 0
     for moment in ("2017-03-31T12:00:00+08:00", "2017-12-31T23:59:59+08:00"):
-        report = pipeline.report(2017, "--as-of", moment)
-        assert without_rejected(report) == without_rejected(
-            replay(path, 2017, "--as-of", moment))
+        equals_replay(pipeline, path, "--as-of", moment)
 
 
 def test_the_turn_of_the_year_reaches_scoring_without_a_snapshot(

@@ -20,7 +20,7 @@ import pytest
 from govmon.adapters.kafka_progress import group_lag
 from govmon.contract import topics
 from govmon.simulate import generate, write_jsonl
-from tests.support.pipeline import Pipeline, record_problems, replay, without_rejected
+from tests.support.pipeline import Pipeline, equals_replay, record_problems
 from tests.support.procs import ServiceProcess, metric_value
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
@@ -90,8 +90,7 @@ def run_crash_test(tmp_path: Path, bootstrap: str, database_url: str,
     pipeline.wait(within=600)
     assert pipeline.restarts == {"timeliness": kills, "scoring": kills}
     assert sum(busy) >= len(order) // 2, "most kills should land mid-stream"
-    report = pipeline.report()
-    assert without_rejected(report) == without_rejected(replay(path)), pipeline.tails()
+    report, _ = equals_replay(pipeline, path)
     assert asyncio.run(record_problems(database_url, report)) == []
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from govmon.simulate import generate, write_jsonl
-from tests.support.pipeline import Pipeline, record_problems, replay, without_rejected
+from tests.support.pipeline import Pipeline, equals_replay, record_problems
 from tests.support.procs import ServiceProcess, metric_value
 from tests.support.servers import KafkaUnderTest, PostgresUnderTest
 
@@ -48,8 +48,7 @@ def run_outage(tmp_path: Path, bootstrap: str, database_url: str,
         pipeline.wait(within=600)
     finally:
         pipeline.unsupervise()
-    report = pipeline.report()
-    assert without_rejected(report) == without_rejected(replay(path)), pipeline.tails()
+    report, _ = equals_replay(pipeline, path)
     assert asyncio.run(record_problems(database_url, report)) == []
     return pipeline.restarts
 

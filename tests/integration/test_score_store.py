@@ -9,8 +9,9 @@ import asyncpg
 import pytest
 
 from govmon.adapters.db import connect
-from govmon.adapters.score_store import NewScore, save_scores
-from govmon.rules import Deduction, UnitScore
+from govmon.adapters.score_store import NewScore, save_scores, store_assessments
+from govmon.contract.derived import ItemAssessed
+from govmon.rules import Deduction, ItemAssessment, UnitScore
 
 pytestmark = pytest.mark.integration
 
@@ -74,3 +75,31 @@ async def _twice(url: str) -> None:
 def test_two_deductions_for_one_row_are_refused_by_name(database_url: str) -> None:
     with pytest.raises(ValueError, match="U-1 2017: two deductions for one"):
         asyncio.run(_twice(database_url))
+
+
+def _assessed(version: int, unit: str) -> ItemAssessed:
+    return ItemAssessed(kind="case", item_id="C-v", unit_id=unit, version=version,
+                        assessed_at=version, marks=1,
+                        assessment=ItemAssessment(("case", "C-v"), unit))
+
+
+async def _versions(url: str) -> tuple[list[int], list[int], tuple[str, int]]:
+    conn = await connect(url)
+    try:
+        async with conn.transaction():
+            first = await store_assessments(conn, [_assessed(2, "U-new")])
+        async with conn.transaction():  # a redelivered older verdict, then the same one
+            older = await store_assessments(conn, [_assessed(1, "U-old"), _assessed(2, "U-x")])
+        stored = await conn.fetchrow(
+            "SELECT unit_id, version FROM assessments WHERE item_id = 'C-v'")
+        return ([r.new.version for r in first], [r.new.version for r in older],
+                (stored["unit_id"], stored["version"]))
+    finally:
+        await conn.close()
+
+
+def test_an_older_or_equal_verdict_version_changes_nothing(database_url: str) -> None:
+    first, older, stored = asyncio.run(_versions(database_url))
+    assert first == [2]
+    assert older == []  # neither replaced the stored one: nothing to rescore
+    assert stored == ("U-new", 2)

@@ -86,11 +86,14 @@ class Pipeline:
         asyncio.run(wait_for_groups(self.bootstrap, PIPELINE, within=within))
 
     def report(self, year: int = 2017, *extra: str, **env: str) -> dict[str, Any]:
+        return json.loads(self.report_text(year, *extra, **env))  # type: ignore[no-any-return]
+
+    def report_text(self, year: int = 2017, *extra: str, **env: str) -> str:
         result = run_cli(["report", "--year", str(year), *extra],
                          {"DATABASE_URL": self.database_url, **env}, 300)
         assert result.returncode == 0, result.stderr
         assert "catching up" not in result.stderr, result.stderr
-        return json.loads(result.stdout)  # type: ignore[no-any-return]
+        return result.stdout
 
     def tails(self) -> str:
         return "\n".join(f"--- {name}\n{proc.log_tail(25)}" for name, proc in self.procs.items())
@@ -104,14 +107,37 @@ def run_cli(args: list[str], env: dict[str, str], timeout: float
 
 
 def replay(path: Path, year: int = 2017, *extra: str) -> dict[str, Any]:
+    return json.loads(replay_text(path, year, *extra))  # type: ignore[no-any-return]
+
+
+def replay_text(path: Path, year: int = 2017, *extra: str) -> str:
     result = run_cli(["replay", str(path), "--year", str(year), "--no-progress", *extra], {},
                      300)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    return result.stdout
 
 
 def without_rejected(result: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in result.items() if key != "rejected"}
+
+
+def equals_replay(pipeline: Pipeline, path: Path, *extra: str
+                  ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`govmon report` against `govmon replay` of ``path`` (2017, ``extra`` options to
+    both): equal values (a readable diff on failure), then the same bytes; both parsed."""
+    report_out, replay_out = pipeline.report_text(2017, *extra), replay_text(path, 2017, *extra)
+    report, expected = json.loads(report_out), json.loads(replay_out)
+    assert without_rejected(report) == without_rejected(expected), pipeline.tails()
+    assert text_without_rejected(report_out) == text_without_rejected(replay_out)
+    return report, expected
+
+
+def text_without_rejected(text: str) -> str:
+    """The output up to its last member, `rejected` (both commands write it last): the
+    rest is compared as the bytes printed, field order and number formats included."""
+    cut = text.rfind(',"rejected":[')
+    assert cut > 0 and text.rstrip().endswith("]}"), text[-200:]
+    return text[:cut]
 
 
 async def record_problems(database_url: str, report: dict[str, Any]) -> list[str]:
