@@ -20,6 +20,7 @@ from tqdm import tqdm
 from govmon.adapters.loops import run_loop
 from govmon.adapters.publisher import KeyPartitioner, Outgoing, send_batched
 from govmon.bootstrap import require_bootstrap
+from govmon.contract.codec import JSON_SPACE
 from govmon.contract.topics import PIPELINE
 from govmon.settings import Settings
 
@@ -100,7 +101,7 @@ async def _produce(bootstrap: str, path: Path, size: int, topic: str, progress: 
                                           disable=not progress, file=sys.stderr,
                                           desc="produce") as bar:
             for number, line in enumerate(fh, start=1):
-                line = line.strip()
+                line = line.strip(JSON_SPACE)  # as replay and the codec measure it
                 if not line:
                     continue
                 if len(line) > MAX_RECORD:

@@ -135,7 +135,8 @@ def scan_file(stream: IO[bytes], sink: Sink, as_of: int | None,
         if event is None or type(event) in checked:
             event, refused = _slow_path(line, event, max_bytes)
             if refused is not None:
-                if line.strip():  # blank lines (e.g. a trailing newline) are not events
+                # blank lines (e.g. a trailing newline) are not events
+                if line.strip(codec.JSON_SPACE):
                     rejected.append(Rejected(number, refused))
                 continue
         # `event_record(event, shared)`, inlined (two calls per event saved); sources

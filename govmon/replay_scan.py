@@ -18,7 +18,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import IO, TYPE_CHECKING, Any
 
-from govmon.contract.codec import DEFAULT_MAX_BYTES, InvalidEvent, try_decode
+from govmon.contract.codec import DEFAULT_MAX_BYTES, JSON_SPACE, InvalidEvent, try_decode
 from govmon.rules import Rejected, event_record
 from govmon.rules.marks import Record
 
@@ -92,7 +92,7 @@ def _python_record(line: bytes, number: int, records: list[Record],
     refusal (blank lines are not events and are skipped)."""
     event: Any = try_decode(line, max_bytes)
     if isinstance(event, InvalidEvent):
-        if line.strip():
+        if line.strip(JSON_SPACE):
             rejected.append(Rejected(number, event.reason))
         return None
     record = event_record(event, shared)

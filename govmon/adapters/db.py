@@ -198,6 +198,10 @@ class Confirmations(Generic[C]):
     def add(self, *items: C) -> None:
         self._confirmed.extend(items)
 
+    def waiting(self) -> bool:
+        """Whether confirmations wait for a transaction to record them."""
+        return bool(self._confirmed)
+
     async def transact(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         """``db.transact(work)``, first recording what has been confirmed so far.  Taken
         off the list for this transaction, so that one running beside it does not record

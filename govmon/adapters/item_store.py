@@ -118,8 +118,9 @@ async def due_entries(conn: asyncpg.Connection, topic: str, partition: int) -> l
     commit and the broker's acknowledgement never drops its entry, and an entry kept
     would fire its items again at every later rebuild.  Each partition is rebuilt by
     its new owner after a crash, which then finds the flags (the judging that fires an
-    item clears its flag).  An entry a live worker was about to drop costs one extra
-    publish of the same verdict, nothing else."""
+    item clears its flag).  An entry a live worker was about to drop (it does so in its
+    next transaction, or its next tick when idle) costs one extra publish of the
+    item's verdict, breaches and warnings (``rejudge``), nothing else."""
     await conn.execute(
         """WITH listed AS (DELETE FROM unpublished_verdicts RETURNING kinds, item_ids)
            UPDATE item_facts f SET pending = true

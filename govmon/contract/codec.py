@@ -1,6 +1,7 @@
 """Decoding and validation of one CloudEvent, independent of any transport.
 
-``decode_event`` is the single gate every event passes (ingest, replay, report):
+``decode_event`` is the single gate every event passes (ingest, timeliness, scoring,
+replay):
 whatever it refuses is refused everywhere with the same reason text.
 """
 
@@ -20,6 +21,9 @@ DEFAULT_MAX_BYTES = 64 * 1024
 # not JSON).  PostgreSQL's text cannot hold one, so an event with it would be accepted
 # here and then fail every transaction that tried to store it, for ever: refused instead.
 NUL_ESCAPE = b"\\u0000"
+# JSON's whitespace (RFC 8259), which may surround an event; `bytes.strip()` would also
+# take \x0b and \x0c, which JSON refuses.
+JSON_SPACE = b" \t\n\r"
 
 
 class InvalidEvent(ValueError):
@@ -68,10 +72,11 @@ def decode_event(raw: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Gov
     services, which read the records, then refuse the same events.
     """
     if len(raw) > max_bytes:
-        raw = raw.strip()
-        if len(raw) > max_bytes:
-            raise InvalidEvent(f"message is {len(raw)} bytes, over the {max_bytes}-byte "
-                               f"limit", "too_large")
+        size = len(raw.strip(JSON_SPACE) if isinstance(raw, bytes)
+                   else raw.strip(JSON_SPACE.decode()))
+        if size > max_bytes:
+            raise InvalidEvent(f"message is {size} bytes, over the {max_bytes}-byte limit",
+                               "too_large")
     try:
         event = _DECODER.decode(raw)
     except msgspec.ValidationError as exc:
@@ -151,7 +156,7 @@ def try_decode(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> GovEvent
 
 
 # `try_decode`'s fast path for a caller's own loop (`govmon replay`: a call per line
-# costs a tenth of the decode): lines of at most `DEFAULT_MAX_BYTES` without
+# costs a tenth of the decode): lines of at most the size limit and without
 # `NUL_ESCAPE` go to
 # `decode_unchecked` (raises `DECODE_ERRORS`), events whose type is in `CROSS_CHECKED`
 # to `cross_check` (raises InvalidEvent); anything refused goes to `try_decode`, which

@@ -63,7 +63,7 @@ impl Router {
     /// `(index, line)` of every line left to Python, the latest instant routed (or None)
     /// and the number of lines in the block.  Events dated after `as_of` (when given)
     /// are dropped, as the Python path does; a line longer than `max_bytes` (newline
-    /// included, as Python counts it) is left to Python.
+    /// included) is left to Python, which measures it without the whitespace around it.
     #[pyo3(signature = (block, max_bytes, as_of=None))]
     #[allow(clippy::type_complexity)]
     fn scan<'py>(

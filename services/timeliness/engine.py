@@ -88,6 +88,10 @@ Results = list[tuple[ItemRow, Judged]]
 Saved = tuple[Results, int | None]  # the judged rows and their outbox entry
 
 
+async def _nothing(conn: asyncpg.Connection) -> None:
+    """A transaction's work when it only records confirmations."""
+
+
 def wall_clock() -> int:
     return time.time_ns() // 1000
 
@@ -236,6 +240,11 @@ class TimelinessEngine:
             # (A batch behind us in line could move it during this one round trip; then
             # only snapshots of ours, never a watermark, would run ahead.)
             stored = await self._learn_clock() if self.event_time else None
+            if not self.event_time and self.confirmed.waiting():
+                # An idle worker drops its confirmed outbox entries here (event time:
+                # in _learn_clock): one left listed is fired again by the next rebuild
+                # of any partition, its breaches and warnings announced once more.
+                await self.confirmed.transact(_nothing)
             async with self.rebuilding:
                 await self._sync_partitions()
                 await self._adopt_flags()

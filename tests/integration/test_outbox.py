@@ -123,3 +123,32 @@ async def _flagged_elsewhere(url: str, bootstrap: str) -> list[str]:
 def test_a_flag_set_by_another_workers_rebuild_is_fired(database_url: str,
                                                         clean_kafka: str) -> None:
     assert asyncio.run(_flagged_elsewhere(database_url, clean_kafka)) == ["C-lost"]
+
+
+async def _idle_entries(url: str, bootstrap: str) -> tuple[int, int]:
+    """Outbox entries left after a wall-clock batch, then after the idle worker's tick."""
+    from aiokafka.structs import ConsumerRecord
+
+    from govmon.contract.codec import encode_event
+    from tests.support.timeliness import timeliness_engine
+    from tests.unit.rules.builders import received
+
+    record = ConsumerRecord(TOPIC, 0, 0, 0, 0, None,
+                            encode_event(received("C-idle", "2017-03-01T10:00:00")),
+                            None, 0, 0, ())
+    async with timeliness_engine(url, bootstrap, "wall", (TOPIC, 0)) as engine:
+        await engine.tick()  # heaps built from an empty record
+        await engine.handle_batch([record])  # a breach (2017 is long past): published
+        conn = await connect(url)
+        try:
+            after_batch = await conn.fetchval("SELECT count(*) FROM unpublished_verdicts")
+            await engine.tick()  # no more events: the confirmation is recorded here
+            after_tick = await conn.fetchval("SELECT count(*) FROM unpublished_verdicts")
+        finally:
+            await conn.close()
+    return after_batch, after_tick
+
+
+def test_an_idle_worker_drops_its_confirmed_entry(database_url: str, clean_kafka: str) -> None:
+    # Left listed, the next rebuild of any partition would announce its breach again.
+    assert asyncio.run(_idle_entries(database_url, clean_kafka)) == (1, 0)

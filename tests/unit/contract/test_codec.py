@@ -247,3 +247,23 @@ def test_the_text_backslash_u0000_is_not_a_nul() -> None:
     doc = json.loads(json.dumps(VALID))
     doc["data"]["case_id"] = "C\\u00001"  # a backslash, then "u00001"
     assert decode_event(json.dumps(doc)).data.case_id == "C\\u00001"  # type: ignore[union-attr]
+
+
+def test_the_limit_is_on_the_event_without_json_whitespace_around_it() -> None:
+    line = json.dumps(VALID).encode()
+    padded = b" \t" + line + b"\r\n" * 40
+    assert decode_event(padded, max_bytes=len(line)).id == VALID["id"]
+    error = _reject_with(padded, max_bytes=len(line) - 1)
+    assert error.code == "too_large" and f"message is {len(line)} bytes" in error.reason
+    # \x0c is whitespace to Python, not to JSON: it counts, and never makes a line valid.
+    form_feeds = line + b"\x0c" * 5
+    assert _reject_with(form_feeds, max_bytes=len(line) + 10).code == "bad_json"
+    assert _reject_with(form_feeds, max_bytes=len(line) + 2).code == "too_large"
+
+
+def _reject_with(raw: bytes, max_bytes: int) -> InvalidEvent:
+    with pytest.raises(InvalidEvent) as caught:
+        decode_event(raw, max_bytes=max_bytes)
+    refused = try_decode(raw, max_bytes)
+    assert isinstance(refused, InvalidEvent) and refused.reason == caught.value.reason
+    return caught.value
