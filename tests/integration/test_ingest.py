@@ -176,7 +176,11 @@ def test_sigterm_finishes_and_commits(
 
 def test_produce_reports_refused_lines_by_number(clean_kafka: str, tmp_path: Path) -> None:
     lines = [json.dumps(_valid(0, "r4")), "x" * (1024 * 1024), "", json.dumps(_valid(1, "r4"))]
-    result = _produce(_write(tmp_path / "r.jsonl", lines), clean_kafka)
+    path = _write(tmp_path / "r.jsonl", lines)
+    with path.open("ab") as fh:
+        fh.write(b'{"id": "caf\xe9"}\n')  # Latin-1, not UTF-8: line 5
+    result = _produce(path, clean_kafka)
     assert result.returncode == 1
     assert "r.jsonl:2: refused" in result.stderr
-    assert "sent 2 lines" in result.stderr and "refused 1" in result.stderr
+    assert "r.jsonl:5: refused: not UTF-8" in result.stderr
+    assert "sent 2 lines" in result.stderr and "refused 2" in result.stderr

@@ -88,6 +88,9 @@ def test_pipeline_equals_replay(variant: str, clean_kafka: str, database_url: st
         if seen is None or change.version > seen.version:
             latest[(change.unit_id, change.year)] = change
     assert latest == asyncio.run(stored_scores(database_url))
+    # A stop (SIGTERM) lets each service finish what it holds and exit cleanly.
+    for name in ("timeliness", "scoring", "ingest"):
+        assert pipeline.procs[name].terminate(60) == 0, pipeline.procs[name].log_tail()
 
 
 async def stored_scores(url: str) -> dict[tuple[str, int], ScoreChanged]:
