@@ -186,8 +186,9 @@ C = TypeVar("C")
 class Confirmations(Generic[C]):
     """What a publish confirmed after a transaction (timeliness' outbox entries,
     scoring's pending scores), recorded by ``record`` at the start of the next
-    transaction - never in a transaction of its own.  Until then a crash leaves the
-    work listed as unpublished, which is safe: it is published again."""
+    transaction - in one of its own only when a worker has no other (``flush``).  Until
+    then a crash leaves the work listed as unpublished, which is safe: it is published
+    again."""
 
     def __init__(self, db: Database,
                  record: Callable[[asyncpg.Connection, list[C]], Awaitable[None]]) -> None:
@@ -198,9 +199,11 @@ class Confirmations(Generic[C]):
     def add(self, *items: C) -> None:
         self._confirmed.extend(items)
 
-    def waiting(self) -> bool:
-        """Whether confirmations wait for a transaction to record them."""
-        return bool(self._confirmed)
+    async def flush(self) -> None:
+        """Record what waits, in a transaction of its own if need be: for an idle
+        worker, whose next transaction may be far off."""
+        if self._confirmed:
+            await self.transact(_nothing)
 
     async def transact(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         """``db.transact(work)``, first recording what has been confirmed so far.  Taken
@@ -218,6 +221,10 @@ class Confirmations(Generic[C]):
         except BaseException:
             self._confirmed[:0] = done
             raise
+
+
+async def _nothing(conn: asyncpg.Connection) -> None:
+    """The work of a transaction that only records confirmations."""
 
 
 async def connect(url: str, **kwargs: Any) -> asyncpg.Connection:

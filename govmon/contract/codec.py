@@ -24,6 +24,7 @@ NUL_ESCAPE = b"\\u0000"
 # JSON's whitespace (RFC 8259), which may surround an event; `bytes.strip()` would also
 # take \x0b and \x0c, which JSON refuses.
 JSON_SPACE = b" \t\n\r"
+_NUL_TEXT, _JSON_SPACE_TEXT = NUL_ESCAPE.decode(), JSON_SPACE.decode()  # for str input
 
 
 class InvalidEvent(ValueError):
@@ -73,7 +74,7 @@ def decode_event(raw: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Gov
     """
     if len(raw) > max_bytes:
         size = len(raw.strip(JSON_SPACE) if isinstance(raw, bytes)
-                   else raw.strip(JSON_SPACE.decode()))
+                   else raw.strip(_JSON_SPACE_TEXT))
         if size > max_bytes:
             raise InvalidEvent(f"message is {size} bytes, over the {max_bytes}-byte limit",
                                "too_large")
@@ -104,7 +105,7 @@ def decode_event(raw: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Gov
 def _may_hold_nul(raw: bytes | str) -> bool:
     if isinstance(raw, bytes):
         return NUL_ESCAPE in raw
-    return "\\u0000" in raw
+    return _NUL_TEXT in raw
 
 
 def _refuse_nul(raw: bytes | str) -> None:

@@ -104,7 +104,7 @@ def rejudge(row: ItemRow, clock: int, calendar: WorkCalendar, law: Law,
     The snapshot is due when what scoring counts changed since the last one, or when
     the row is ``pending``: its last publish may have been cut, whatever it held - the
     snapshot, and the breaches and warnings it announced, which are then judged new
-    once more (a consumer may see one twice after a crash, never none)."""
+    once more (a consumer may see one twice, never none: ``due_entries``)."""
     at = max(clock, row.assessed_us)
     pending = row.pending
     judged = judge(row.facts, calendar, law, at,

@@ -88,10 +88,6 @@ Results = list[tuple[ItemRow, Judged]]
 Saved = tuple[Results, int | None]  # the judged rows and their outbox entry
 
 
-async def _nothing(conn: asyncpg.Connection) -> None:
-    """A transaction's work when it only records confirmations."""
-
-
 def wall_clock() -> int:
     return time.time_ns() // 1000
 
@@ -240,11 +236,11 @@ class TimelinessEngine:
             # (A batch behind us in line could move it during this one round trip; then
             # only snapshots of ours, never a watermark, would run ahead.)
             stored = await self._learn_clock() if self.event_time else None
-            if not self.event_time and self.confirmed.waiting():
+            if not self.event_time:
                 # An idle worker drops its confirmed outbox entries here (event time:
                 # in _learn_clock): one left listed is fired again by the next rebuild
                 # of any partition, its breaches and warnings announced once more.
-                await self.confirmed.transact(_nothing)
+                await self.confirmed.flush()
             async with self.rebuilding:
                 await self._sync_partitions()
                 await self._adopt_flags()

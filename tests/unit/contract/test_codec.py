@@ -8,7 +8,13 @@ from datetime import timedelta
 
 import pytest
 
-from govmon.contract.codec import InvalidEvent, decode_event, encode_event, try_decode
+from govmon.contract.codec import (
+    DEFAULT_MAX_BYTES,
+    InvalidEvent,
+    decode_event,
+    encode_event,
+    try_decode,
+)
 from govmon.contract.events import EVENT_TYPES, ApplicationReceived, DatashareAssigned
 
 VALID = {
@@ -52,12 +58,12 @@ def _event(**changes: object) -> dict[str, object]:
     return doc
 
 
-def _reject(doc: object) -> InvalidEvent:
+def _reject(doc: object, max_bytes: int = DEFAULT_MAX_BYTES) -> InvalidEvent:
     raw = doc if isinstance(doc, (bytes, str)) else json.dumps(doc, ensure_ascii=False)
     with pytest.raises(InvalidEvent) as info:
-        decode_event(raw)
+        decode_event(raw, max_bytes=max_bytes)
     # The replay's loop variant must refuse with the very same reason and code.
-    returned = try_decode(raw)
+    returned = try_decode(raw, max_bytes)
     assert isinstance(returned, InvalidEvent)
     assert (returned.reason, returned.code) == (info.value.reason, info.value.code)
     return info.value
@@ -253,17 +259,10 @@ def test_the_limit_is_on_the_event_without_json_whitespace_around_it() -> None:
     line = json.dumps(VALID).encode()
     padded = b" \t" + line + b"\r\n" * 40
     assert decode_event(padded, max_bytes=len(line)).id == VALID["id"]
-    error = _reject_with(padded, max_bytes=len(line) - 1)
+    error = _reject(padded, max_bytes=len(line) - 1)
     assert error.code == "too_large" and f"message is {len(line)} bytes" in error.reason
     # \x0c is whitespace to Python, not to JSON: it counts, and never makes a line valid.
     form_feeds = line + b"\x0c" * 5
-    assert _reject_with(form_feeds, max_bytes=len(line) + 10).code == "bad_json"
-    assert _reject_with(form_feeds, max_bytes=len(line) + 2).code == "too_large"
+    assert _reject(form_feeds, max_bytes=len(line) + 10).code == "bad_json"
+    assert _reject(form_feeds, max_bytes=len(line) + 2).code == "too_large"
 
-
-def _reject_with(raw: bytes, max_bytes: int) -> InvalidEvent:
-    with pytest.raises(InvalidEvent) as caught:
-        decode_event(raw, max_bytes=max_bytes)
-    refused = try_decode(raw, max_bytes)
-    assert isinstance(refused, InvalidEvent) and refused.reason == caught.value.reason
-    return caught.value
