@@ -44,7 +44,8 @@ class Replaced:
 async def store_assessments(conn: asyncpg.Connection, incoming: Iterable[ItemAssessed]
                             ) -> list[Replaced]:
     """Keep, per item, the assessment with the highest version; return those that
-    replaced a stored one (or were the first).  Equal or older versions change nothing."""
+    replaced a stored one (or were the first) - only what this statement wrote.  Equal
+    or older versions change nothing."""
     best: dict[ItemKey, ItemAssessed] = {}
     for item in incoming:
         key = (item.kind, item.item_id)
@@ -65,7 +66,10 @@ async def store_assessments(conn: asyncpg.Connection, incoming: Iterable[ItemAss
     if not replaced:
         return []
     # One statement over arrays (see item_store.save_items); `years` as "2017,2018".
-    await conn.execute(
+    # RETURNING names the rows it wrote: a new item another transaction stored
+    # meanwhile with a version as high (a stalled worker racing a partition's new
+    # owner; FOR UPDATE cannot lock a row that did not exist) is skipped, not replaced.
+    written = await conn.fetch(
         """INSERT INTO assessments (kind, item_id, unit_id, version, assessed_us, next_due_us,
                                     created_us, years, body)
            SELECT k, i, u, v, a, n, c, string_to_array(y, ',')::integer[], b::json
@@ -76,14 +80,18 @@ async def store_assessments(conn: asyncpg.Connection, incoming: Iterable[ItemAss
              unit_id = EXCLUDED.unit_id, version = EXCLUDED.version,
              assessed_us = EXCLUDED.assessed_us, next_due_us = EXCLUDED.next_due_us,
              created_us = EXCLUDED.created_us, years = EXCLUDED.years, body = EXCLUDED.body
-           WHERE assessments.version < EXCLUDED.version""",
+           WHERE assessments.version < EXCLUDED.version
+           RETURNING kind, item_id""",
         [r.new.kind for r in replaced], [r.new.item_id for r in replaced],
         [r.new.assessment.unit_id for r in replaced], [r.new.version for r in replaced],
         [r.new.assessed_at for r in replaced], [r.new.assessment.next_due for r in replaced],
         [r.new.created_at for r in replaced],
         [",".join(map(str, years_of(r.new.assessment))) for r in replaced],
         [_ENCODE(r.new.assessment).decode() for r in replaced])
-    return replaced
+    if len(written) == len(replaced):
+        return replaced
+    kept = {(r["kind"], r["item_id"]) for r in written}
+    return [r for r in replaced if (r.new.kind, r.new.item_id) in kept]
 
 
 async def register_unit(conn: asyncpg.Connection, unit_id: str, mark: Mark) -> None:

@@ -4,8 +4,10 @@ rows a worker knows leaves the table exactly as replacing them all would."""
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 import asyncpg
+import msgspec
 import pytest
 
 from govmon.adapters.db import connect
@@ -103,3 +105,60 @@ def test_an_older_or_equal_verdict_version_changes_nothing(database_url: str) ->
     assert first == [2]
     assert older == []  # neither replaced the stored one: nothing to rescore
     assert stored == ("U-new", 2)
+
+
+class _PausedBeforeWrite:
+    """A real connection whose second statement (store_assessments' write, after its
+    locking read) waits for ``go``: room for another transaction to come between."""
+
+    def __init__(self, conn: asyncpg.Connection, go: asyncio.Event) -> None:
+        self._conn, self._go, self.calls = conn, go, 0
+        self.reading_done = asyncio.Event()
+
+    async def _turn(self) -> None:
+        self.calls += 1
+        if self.calls == 2:
+            self.reading_done.set()
+            await self._go.wait()
+
+    async def fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
+        await self._turn()
+        return await self._conn.fetch(query, *args)
+
+    async def execute(self, query: str, *args: object) -> str:
+        await self._turn()
+        return await self._conn.execute(query, *args)
+
+
+async def _raced(url: str) -> tuple[list[int], tuple[str, int]]:
+    """A stalled worker reads no row for a new item; the partition's new owner stores a
+    newer verdict of it and commits; then the stalled worker writes."""
+    slow, fast = await connect(url), await connect(url)
+    go = asyncio.Event()
+    paused = _PausedBeforeWrite(slow, go)
+    new = ItemAssessed(kind="case", item_id="C-race", unit_id="U-new", version=3,
+                       assessed_at=3, marks=1,
+                       assessment=ItemAssessment(("case", "C-race"), "U-new"))
+    old = msgspec.structs.replace(new, version=2, unit_id="U-old",
+                                  assessment=ItemAssessment(("case", "C-race"), "U-old"))
+    try:
+        async with slow.transaction():
+            stalled = asyncio.ensure_future(
+                store_assessments(cast(asyncpg.Connection, paused), [old]))
+            await asyncio.wait_for(paused.reading_done.wait(), 30)
+            async with fast.transaction():
+                assert [r.new.version for r in await store_assessments(fast, [new])] == [3]
+            go.set()
+            replaced = await asyncio.wait_for(stalled, 30)
+        stored = await fast.fetchrow(
+            "SELECT unit_id, version FROM assessments WHERE item_id = 'C-race'")
+        return [r.new.version for r in replaced], (stored["unit_id"], stored["version"])
+    finally:
+        await slow.close()
+        await fast.close()
+
+
+def test_a_verdict_skipped_by_a_racing_newer_one_is_not_reported(database_url: str) -> None:
+    replaced, stored = asyncio.run(_raced(database_url))
+    assert stored == ("U-new", 3)  # the newer verdict stays
+    assert replaced == []  # and the older one is not reported as having replaced it
