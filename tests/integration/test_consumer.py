@@ -1,6 +1,7 @@
 """The batch consumer with batches in flight (timeliness), on the real broker: the next
 batch is handled while an earlier one is still running, and offsets are committed in
-order, each only once every batch up to it has returned."""
+order, each only once every batch up to it has returned.  And the service's readiness
+(`/readyz`) around a real consumer."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+import httpx
 import pytest
 from aiokafka import TopicPartition
+from prometheus_client import CollectorRegistry
 
 from govmon.adapters.consumer import BatchConsumer, Record
+from govmon.adapters.host import Service, readiness, web_app
 from govmon.contract import topics
 from tests.support.kafka_io import send_raw
 
@@ -41,8 +45,10 @@ async def _scenario(bootstrap: str) -> None:
     running = asyncio.ensure_future(consumer.run(handle, stopping, logging.getLogger("test")))
     try:
         await asyncio.wait_for(second_done.wait(), 30)  # it ran while the first waits
-        await asyncio.sleep(0.5)
+        await _r2_within_reach(consumer, tp)
+        await asyncio.sleep(0.3)  # a third batch in flight would start at once now
         assert log == ["start b'r0'", "start b'r1'", "end b'r1'"]  # no third: 2 in flight
+        assert await consumer.consumer.position(tp) == 2  # r2 not even taken from the fetcher
         assert await consumer.consumer.committed(tp) is None  # r1 done, r0 not: nothing
         gate.set()
         for _ in range(600):
@@ -56,6 +62,21 @@ async def _scenario(bootstrap: str) -> None:
         stopping.set()
         await running
         await consumer.stop()
+
+
+async def _r2_within_reach(consumer: BatchConsumer, tp: TopicPartition) -> None:
+    """Wait until the consumer holds r2: what its next fetch (``getmany``) would hand out
+    at once, without asking the broker.  All three records were in the log before the
+    consumer's first fetch, so a fetch response that reports the high watermark 3 carries
+    every record from its fetch position (at most 2, as r2 was not handed out) up to it,
+    and aiokafka's fetcher keeps them until they are taken.  Only then does "no third
+    batch started" say that the in-flight limit held it back, not a slow fetch."""
+    for _ in range(200):
+        if consumer.highwater(tp.topic, tp.partition) == 3:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the consumer never fetched up to r2: highwater "
+                         f"{consumer.highwater(tp.topic, tp.partition)}")
 
 
 def test_batches_in_flight_commit_in_order(clean_kafka: str) -> None:
@@ -84,3 +105,54 @@ async def _commit_elsewhere(bootstrap: str) -> int | None:
 
 def test_a_commit_for_a_partition_held_elsewhere_is_given_up(clean_kafka: str) -> None:
     assert asyncio.run(_commit_elsewhere(clean_kafka)) == 0
+
+
+async def _readiness_on_the_broker(
+    bootstrap: str,
+) -> tuple[tuple[bool, dict[str, object]], list[tuple[int, dict[str, object]]]]:
+    """`/readyz` of a service around a real consumer: before start(), from start() until
+    the group assigned it a partition, once it holds it, and after stop().  Also what
+    `readiness` said the moment start() returned."""
+    consumer = BatchConsumer(bootstrap, "govmon-test-readiness", [TOPIC], max_records=10,
+                             idle_ms=100, session_timeout=10, retry_for=10)
+
+    async def handle(records: Sequence[Record]) -> None:
+        raise AssertionError("nothing is handled here")
+
+    app = web_app(Service("test", consumer, handle, CollectorRegistry(), port=0))
+    answers: list[tuple[int, dict[str, object]]] = []
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://service") as client:
+
+        async def probe() -> tuple[int, dict[str, object]]:
+            response = await client.get("/readyz")
+            answers.append((response.status_code, response.json()))
+            return answers[-1]
+
+        await probe()  # built
+        await consumer.start()
+        try:
+            # start() returns once subscribed; the group assigns partitions later, in
+            # aiokafka's coordinator task, which has not run yet at this point
+            just_started = readiness(consumer)
+            for _ in range(600):
+                if (await probe())[0] == 200:
+                    break
+                await asyncio.sleep(0.05)
+            assert consumer.assignment() == {(TOPIC, 0)}
+        finally:
+            await consumer.stop()
+        await probe()  # stopped
+    return just_started, answers
+
+
+def test_ready_once_the_real_consumer_holds_a_partition(clean_kafka: str) -> None:
+    just_started, answers = asyncio.run(_readiness_on_the_broker(clean_kafka))
+    not_started = (503, {"ready": False, "reason": "consumer not started"})
+    assert answers[0] == not_started
+    assert just_started == (False, {"reason": "rebalancing", "partitions": 0})
+    # not ready from start() until the group's assignment, ready once it holds one
+    assert all(status == 503 and body["reason"] == "rebalancing"
+               for status, body in answers[1:-2]), answers
+    assert answers[-2] == (200, {"ready": True, "partitions": 1})
+    assert answers[-1] == not_started

@@ -1,22 +1,32 @@
-"""The ingest service as a process against the real broker."""
+"""The ingest service as a process against the real broker (and once built in this
+process, where its decision can be made to fail)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaProducer, TopicPartition
+from prometheus_client import generate_latest
 
+import govmon.adapters.batches
+import services.ingest.app
+from govmon.adapters.consumer import Record
 from govmon.adapters.kafka_progress import group_lag, wait_for_groups
 from govmon.contract import topics
-from govmon.contract.bindings import encode_binary
+from govmon.contract.bindings import Headers, encode_binary
 from govmon.contract.codec import decode_event
 from govmon.contract.topics import PIPELINE
+from govmon.handlers.ingest import Decision, Deduplicator, decide
+from govmon.settings import load_settings
 from tests.support.kafka_io import read_all, send_raw
 from tests.support.procs import ServiceProcess, metric_value
 from tests.unit.contract.test_codec import SAMPLES
@@ -184,3 +194,132 @@ def test_produce_reports_refused_lines_by_number(clean_kafka: str, tmp_path: Pat
     assert "r.jsonl:2: refused" in result.stderr
     assert "r.jsonl:5: refused: not UTF-8" in result.stderr
     assert "sent 2 lines" in result.stderr and "refused 2" in result.stderr
+
+
+async def _send_to_partition(bootstrap: str, partition: int,
+                             records: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]
+                             ) -> None:
+    """(key, value, headers) to one partition of the raw topic, in order."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        futures = [await producer.send(topics.RAW.name, value, key=key, headers=headers,
+                                       partition=partition)
+                   for key, value, headers in records]
+        for fut in futures:
+            await fut
+    finally:
+        await producer.stop()
+
+
+async def _ingest_in_process(bootstrap: str, batch: list[tuple[bytes, bytes]],
+                             after: tuple[bytes, bytes]
+                             ) -> tuple[list[list[int]], int | None, str]:
+    """Ingest built and run in this process on the real broker (so that its `decide` can
+    be made to fail): ``batch`` is in the raw topic's partition 0 before it starts, then
+    ``after`` is sent once the batch is committed.  Returns the offsets of each batch it
+    handled, the committed offset of the partition at the end, and its metrics."""
+    headers = [("content-type", b"application/cloudevents+json"), ("x-trace", b"t-1")]
+    await _send_to_partition(bootstrap, 0, [(key, value, headers) for key, value in batch])
+    settings = load_settings(ingest_batch_size=100, session_timeout=10, db_retry=30)
+    service = await services.ingest.app.build_service(settings, bootstrap)
+    handled: list[list[int]] = []
+
+    async def handle(records: Sequence[Record]) -> None:
+        handled.append([r.offset for r in records if r.partition == 0])
+        await service.handle(records)
+
+    tp = TopicPartition(topics.RAW.name, 0)
+    consumer, stopping = service.consumer, asyncio.Event()
+
+    await consumer.start()
+    running = asyncio.ensure_future(consumer.run(handle, stopping, logging.getLogger("test")))
+
+    async def committed_to(offset: int) -> None:
+        for _ in range(600):
+            if running.done():  # only a failed batch ends the loop: its error
+                running.result()
+                raise AssertionError("the consumer loop ended")
+            if await consumer.consumer.committed(tp) == offset:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"not committed up to {offset}: "
+                             f"{await consumer.consumer.committed(tp)}; batches {handled}")
+
+    try:
+        await committed_to(len(batch))  # past the whole batch, poison included
+        await _send_to_partition(bootstrap, 0, [(*after, headers)])
+        await committed_to(len(batch) + 1)  # not stalled: the next record goes through
+        stopping.set()
+        await running
+        committed = await consumer.consumer.committed(tp)
+    finally:
+        stopping.set()
+        await asyncio.wait([running])
+        await consumer.stop()
+        for close in service.closers:
+            await close()
+    return handled, committed, generate_latest(service.registry).decode()
+
+
+def test_a_record_whose_decision_raises_is_dead_lettered_as_internal(
+    clean_kafka: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = "r5"
+    events = [_valid(i, run) for i in range(7)]
+    values = [json.dumps(e, ensure_ascii=False).encode() for e in events]
+    poison = values[3]  # a valid event: only the failing decision dead-letters it
+    batch = [(f"k{i}".encode(), value) for i, value in enumerate(values[:6])]
+    after = (b"k6", values[6])
+    calls: list[bytes | None] = []
+
+    def decide_or_fail(value: bytes | None, headers: Headers, dedup: Deduplicator, *,
+                       max_bytes: int) -> Decision:
+        calls.append(value)
+        if value == poison:
+            raise RuntimeError("decide blew up")
+        return decide(value, headers, dedup, max_bytes=max_bytes)
+
+    monkeypatch.setattr(services.ingest.app, "decide", decide_or_fail)
+
+    def no_exit(log: logging.Logger, message: str, error: BaseException | None = None,
+                **extra: object) -> None:
+        if error is not None:
+            raise AssertionError(f"ingest would have exited: {message}") from error
+        raise AssertionError(f"ingest would have exited: {message}")  # in an `except`
+
+    # A batch that fails ends the process (os._exit): here it would end pytest.
+    monkeypatch.setattr(govmon.adapters.batches, "die", no_exit)
+
+    handled, committed, metrics = asyncio.run(
+        _ingest_in_process(clean_kafka, batch, after))
+
+    assert calls.count(poison) == 1 and len(calls) == len(events)  # each decided once
+    assert [0, 1, 2, 3, 4, 5] in handled, handled  # the poison shared its batch
+    assert committed == len(batch) + 1  # nothing left behind: lag 0 on the partition
+    assert asyncio.run(group_lag(clean_kafka, "govmon-ingest", (topics.RAW,))) == 0
+
+    [dead] = asyncio.run(read_all(clean_kafka, topics.DLQ))
+    assert (dead.key, dead.value) == (b"k3", poison)
+    assert dead.headers["govmon.dlq.code"] == b"internal"
+    assert dead.headers["govmon.dlq.reason"] == (
+        b"internal error while validating: RuntimeError('decide blew up')")
+    assert dead.headers["govmon.dlq.topic"] == topics.RAW.name.encode()
+    assert dead.headers["govmon.dlq.partition"] == b"0"
+    assert dead.headers["govmon.dlq.offset"] == b"3"
+    assert dead.headers["x-trace"] == b"t-1"  # the original headers kept
+
+    routed = asyncio.run(read_all(clean_kafka, *FAMILY))
+    expected = [e for i, e in enumerate(events) if i != 3]
+    assert sorted(str(r.json()["id"]) for r in routed) == sorted(str(e["id"]) for e in expected)
+    by_id = {r.json()["id"]: r for r in routed}
+    for event in expected:
+        spec, key = topics.route(decode_event(json.dumps(event)))
+        record = by_id[event["id"]]
+        assert (record.topic, record.key) == (spec.name, key.encode())
+        assert record.json() == event
+
+    assert metric_value(metrics, "govmon_ingest_rejected_total", reason="internal") == 1
+    assert metric_value(metrics, "govmon_ingest_rejected_total") == 1
+    assert metric_value(metrics, "govmon_ingest_routed_total") == len(expected)
+    assert metric_value(metrics, "govmon_ingest_received_total") == len(events)
