@@ -32,13 +32,18 @@ endif
 up: install
 	$(BIN)/govmon up
 
-down: install
+# Stopping must not wait for (or fail on) a reinstall after a pull: an installed
+# `govmon` is enough; only a fresh clone installs first.
+$(BIN)/govmon:
+	$(MAKE) install
+
+down: | $(BIN)/govmon
 	$(BIN)/govmon down
 
-status: install
+status: | $(BIN)/govmon
 	$(BIN)/govmon status
 
-clean: install
+clean: | $(BIN)/govmon
 	$(BIN)/govmon clean
 
 demo: install

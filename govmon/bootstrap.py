@@ -10,13 +10,13 @@ import logging.config
 import sys
 
 from govmon.adapters.logs import logging_config
-from govmon.settings import Settings, load_settings
+from govmon.settings import Settings, SettingsError, load_settings
 
 
 def require_bootstrap(settings: Settings) -> str:
     if not settings.kafka_bootstrap_servers:
-        sys.exit("KAFKA_BOOTSTRAP_SERVERS is not set: start the stack with `govmon up` "
-                 "(it sets it for the services) or point it at a Kafka cluster")
+        sys.exit("KAFKA_BOOTSTRAP_SERVERS is not set and no stack is running: start one "
+                 "with `govmon up` or point it at a Kafka cluster")
     return settings.kafka_bootstrap_servers
 
 
@@ -34,7 +34,10 @@ def run_service(name: str, settings: Settings | None = None) -> None:
     from govmon.adapters.kafka_admin import ensure_topics
     from govmon.adapters.loops import run_loop
 
-    settings = settings or load_settings()
+    try:
+        settings = settings or load_settings()
+    except SettingsError as exc:
+        sys.exit(f"govmon-{name}: {exc}")
     logging.config.dictConfig(logging_config(name, settings.log_level))
     bootstrap = require_bootstrap(settings)
     run_loop(ensure_topics(bootstrap), settings.event_loop)

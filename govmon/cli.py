@@ -136,10 +136,15 @@ def clean() -> None:
 
 
 def main() -> None:
+    from govmon.settings import SettingsError
+
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except SettingsError as exc:  # an environment variable: no traceback, its name
+        print(f"govmon: {exc}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

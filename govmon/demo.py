@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from govmon.settings import Settings, load_settings
+from govmon.settings import Settings, SettingsError, load_settings
 
 
 def _metric_sums(url: str, names: tuple[str, ...]) -> dict[str, float]:
@@ -156,7 +156,11 @@ what to open (per-type and per-reason counts are in each /metrics):
 
 
 def main() -> None:
-    sys.exit(run(load_settings(clock="event")))
+    try:
+        settings = load_settings(clock="event")
+    except SettingsError as exc:
+        sys.exit(f"govmon demo: {exc}")
+    sys.exit(run(settings))
 
 
 if __name__ == "__main__":

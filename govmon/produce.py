@@ -127,6 +127,19 @@ async def _produce(bootstrap: str, path: Path, size: int, topic: str, progress: 
     return sender.sent, sorted(refused + sender.refused)
 
 
+def stack_bootstrap(settings: Settings) -> str:
+    """KAFKA_BOOTSTRAP_SERVERS, else the broker of the stack `govmon up` started (as
+    `govmon report` finds its database); neither: exit, saying so."""
+    if not settings.kafka_bootstrap_servers:
+        from govmon.localstack.stack import read_state
+
+        try:
+            return str(read_state(settings)["kafka"])
+        except (OSError, KeyError, ValueError):
+            pass
+    return require_bootstrap(settings)
+
+
 def produce_file(settings: Settings, path: Path, *, topic: str, wait: bool,
                  progress: bool) -> int:
     try:
@@ -134,7 +147,7 @@ def produce_file(settings: Settings, path: Path, *, topic: str, wait: bool,
     except OSError as exc:
         print(f"govmon produce: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2
-    bootstrap = require_bootstrap(settings)
+    bootstrap = stack_bootstrap(settings)
     sent, refused = run_loop(_produce(bootstrap, path, size, topic, progress),
                              settings.event_loop)
     for number, reason in refused:
@@ -143,7 +156,12 @@ def produce_file(settings: Settings, path: Path, *, topic: str, wait: bool,
     if wait:
         from govmon.adapters.kafka_progress import wait_for_groups
 
-        run_loop(wait_for_groups(bootstrap, PIPELINE, within=settings.wait_timeout),
-                 settings.event_loop)
+        try:
+            run_loop(wait_for_groups(bootstrap, PIPELINE, within=settings.wait_timeout),
+                     settings.event_loop)
+        except TimeoutError as exc:
+            print(f"govmon produce --wait: {exc} (GOVMON_WAIT_TIMEOUT); is every service "
+                  f"running? `govmon status`, and their logs", file=sys.stderr)
+            return 3
         print("all services have consumed what was sent", file=sys.stderr)
     return 1 if refused else 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,22 +24,22 @@ class Settings(BaseSettings):
     home: Path = Path("var")  # local data, logs and pid files of `make up`
     # Kafka jars, shared across clones of the project
     cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "govmon")
-    kafka_port: int = 19092
-    kafka_controller_port: int = 19093
+    kafka_port: int = Field(default=19092, ge=1, le=65535)
+    kafka_controller_port: int = Field(default=19093, ge=1, le=65535)
     kafka_heap: str = "768m"
 
     # wall: deadlines fire on the wall clock; event: the clock follows the events' times
     # (a watermark), so a past year pushed through Kafka is judged as it was live.
     clock: Literal["wall", "event"] = "wall"
     law_file: Path | None = None  # a test law (e.g. windows in seconds); default: packaged
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     max_event_bytes: int = 64 * 1024
     dedup_capacity: int = 500_000  # ids remembered per ingest worker (bounded memory)
     # A worker that died (SIGKILL, lost machine) keeps its partitions until the group
     # coordinator misses its heartbeats this long; its restarted self waits as long.
     session_timeout: float = 15.0
     bind_localhost: bool = True  # HTTP endpoints on 127.0.0.1; false in containers
-    wait_timeout: float = 600  # `produce --wait`: give up after this many seconds
+    wait_timeout: float = Field(default=600, gt=0)  # `produce --wait` gives up after it
     # A batch is what the consumer has fetched, up to this many records: one database
     # transaction and one offset commit each.  Under load batches grow (throughput);
     # when idle each record goes at once (latency).
@@ -65,13 +65,46 @@ class Settings(BaseSettings):
     # asyncpg's authors) or Python's own.  See adapters.loops.run_loop.
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"
 
-    ingest_port: int = 8101
-    timeliness_port: int = 8102
-    scoring_port: int = 8103
-    notifier_port: int = 8104
-    api_port: int = 8000
+    ingest_port: int = Field(default=8101, ge=1, le=65535)
+    timeliness_port: int = Field(default=8102, ge=1, le=65535)
+    scoring_port: int = Field(default=8103, ge=1, le=65535)
+    notifier_port: int = Field(default=8104, ge=1, le=65535)
+    api_port: int = Field(default=8000, ge=1, le=65535)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("home", mode="before")
+    @classmethod
+    def _not_blank(cls, value: object) -> object:
+        # An empty GOVMON_HOME would be the current folder: `clean` would wipe ./kafka.
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must name a folder, not be empty")
+        return value
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used, each named by its environment variable."""
+
+
+def variable(field: str) -> str:
+    """The environment variable a field is read from."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    return alias if isinstance(alias, str) else f"GOVMON_{field.upper()}"
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the environment now; ``overrides`` win (used by tests and the CLI)."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Read the environment now; ``overrides`` win (used by tests and the CLI).  Raises
+    :class:`SettingsError` naming each bad variable and its value."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            name = field if field.isupper() else variable(field)
+            problems.append(f"{name}={error.get('input')!r}: {error['msg']}")
+        raise SettingsError("bad setting: " + "; ".join(problems)) from None

@@ -79,7 +79,9 @@ async def wait_for_groups(
                 if probe is None:
                     probe = await _Probe(bootstrap).start()
                 lags = {group: await probe.lag(group, specs) for group, specs in pipeline}
-            except KafkaError as exc:  # e.g. the coordinator moving, a broker restart
+            # e.g. the coordinator moving, a broker restart (an admin request that times
+            # out raises the built-in TimeoutError, a refused connection an OSError)
+            except (KafkaError, TimeoutError, OSError) as exc:
                 lags = {"(broker)": 1}
                 _log.debug("lag unknown for now", extra={"error": repr(exc)})
                 if probe is not None:  # reconnect from scratch next round

@@ -54,7 +54,11 @@ def running_pid(pgdata: Path) -> int | None:
         return None
     import psutil
 
-    return pid if psutil.pid_exists(pid) else None
+    # A stale pid file (reboot, SIGKILL) may name a pid reused by another program.
+    try:
+        return pid if psutil.Process(pid).name() == "postgres" else None
+    except psutil.Error:  # gone, or not ours to look at
+        return None
 
 
 def stop(pgdata: Path, *, timeout: float = 30) -> bool:

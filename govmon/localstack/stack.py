@@ -3,7 +3,8 @@
 Layout under ``GOVMON_HOME`` (default ``./var``): ``kafka/`` and ``pg/`` data,
 ``logs/<name>.log``, ``run/<name>.pid`` and ``stack.json`` (where things listen).
 External servers named by ``KAFKA_BOOTSTRAP_SERVERS`` / ``DATABASE_URL`` are used as
-they are and never started or stopped here.
+they are and never started here; `down` stops only servers running on this home's data
+folders.
 """
 
 from __future__ import annotations
@@ -52,12 +53,26 @@ def _pid_alive(pid: int) -> bool:
         return False
 
 
+def _is_supervisor(pid: int, name: str) -> bool:
+    """Whether ``pid`` is the supervisor of service ``name``: after a reboot or a
+    SIGKILL a stale pid file may name a reused pid, an unrelated process that `down`
+    must not kill and `up` must not take for the service.  (Without /proc, trusted.)"""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except FileNotFoundError:
+        return not Path("/proc/self").exists()
+    except OSError:
+        return False
+    return b"govmon.localstack.supervise" in argv and name.encode() in argv
+
+
 def _read_pid(path: Path) -> int | None:
+    """The live supervisor named by ``run/<name>.pid``, if it is one."""
     try:
         pid = int(path.read_text().strip())
     except (OSError, ValueError):
         return None
-    return pid if _pid_alive(pid) else None
+    return pid if _pid_alive(pid) and _is_supervisor(pid, path.stem) else None
 
 
 def _start_service(name: str, env: dict[str, str], paths: dict[str, Path]) -> int:
@@ -154,13 +169,17 @@ def status(settings: Settings) -> int:
         mark = "up  " if pid else "DOWN"
         print(f"  {name:<11} {mark} {info['url']}  (metrics {info['url']}/metrics)")
     print(f"  logs        {paths['logs']}/")
-    return 0
+    return 0 if all(_read_pid(paths["run"] / f"{name}.pid") for name in state["services"]) \
+        else 1
 
 
 def _stop_group(pid: int, timeout: float) -> None:
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
+        return
+    except PermissionError:  # another user's: reported, the servers are still stopped
+        print(f"cannot stop process group {pid}: not ours", file=sys.stderr)
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -184,20 +203,20 @@ def down(settings: Settings) -> int:
             _stop_group(pid, 45)
             print(f"stopped {name}")
         pid_file.unlink(missing_ok=True)
-    try:
-        if not settings.database_url:
-            from govmon.localstack import postgres
+    # The servers of this GOVMON_HOME, whatever the environment says now: a shell that
+    # exported KAFKA_BOOTSTRAP_SERVERS or DATABASE_URL (even pointing at this stack)
+    # must not leave them running, nor let `clean` wipe a live broker's data.  Each
+    # stop finds its server by the data folder and does nothing when none runs there.
+    from govmon.localstack import kafka, postgres
 
-            if postgres.stop(paths["pg"]):
-                print("stopped postgresql")
+    try:
+        if postgres.stop(paths["pg"]):
+            print("stopped postgresql")
     finally:
         # A server that would not stop is reported (the error goes up), but it must
         # not leave the other one running behind it.
-        if not settings.kafka_bootstrap_servers:
-            from govmon.localstack import kafka
-
-            if kafka.stop(paths["kafka"]):
-                print("stopped kafka")
+        if kafka.stop(paths["kafka"]):
+            print("stopped kafka")
     paths["state"].unlink(missing_ok=True)
     return 0
 

@@ -323,3 +323,21 @@ def test_a_record_whose_decision_raises_is_dead_lettered_as_internal(
     assert metric_value(metrics, "govmon_ingest_rejected_total") == 1
     assert metric_value(metrics, "govmon_ingest_routed_total") == len(expected)
     assert metric_value(metrics, "govmon_ingest_received_total") == len(events)
+
+
+def test_produce_wait_gives_up_by_name_when_nothing_consumes(clean_kafka: str,
+                                                             tmp_path: Path) -> None:
+    """No service runs: `--wait` ends after GOVMON_WAIT_TIMEOUT with one line saying
+    which groups lag and what to look at, not a traceback; what was sent stays sent."""
+    path = _write(tmp_path / "w.jsonl", [json.dumps(_valid(0, "r6"))])
+    result = subprocess.run(
+        [sys.executable, "-m", "govmon.cli", "produce", str(path), "--no-progress", "--wait"],
+        env={"KAFKA_BOOTSTRAP_SERVERS": clean_kafka, "PATH": "/usr/bin:/bin",
+             "GOVMON_WAIT_TIMEOUT": "3"},
+        capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 3, result.stderr
+    assert "sent 1 lines" in result.stderr
+    [complaint] = [line for line in result.stderr.splitlines() if "--wait" in line]
+    assert "consumers still behind after 3s" in complaint and "govmon-ingest" in complaint
+    assert "GOVMON_WAIT_TIMEOUT" in complaint and "Traceback" not in result.stderr
+    assert len(asyncio.run(read_all(clean_kafka, topics.RAW))) == 1

@@ -6,17 +6,16 @@ from __future__ import annotations
 import gc
 
 import pytest
-from pydantic import ValidationError
 
 from govmon.adapters.host import tune_collector
-from govmon.settings import load_settings
+from govmon.settings import SettingsError, load_settings
 
 
 def test_threshold_from_the_environment_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOVMON_GC_THRESHOLD", "7000")
     assert load_settings().gc_threshold == 7000
     monkeypatch.setenv("GOVMON_GC_THRESHOLD", "0")
-    with pytest.raises(ValidationError, match="gc_threshold"):
+    with pytest.raises(SettingsError, match="GOVMON_GC_THRESHOLD"):
         load_settings()
 
 
