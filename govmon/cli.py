@@ -25,6 +25,12 @@ def _parse_time(value: str | None, what: str) -> datetime | None:
         raise typer.BadParameter(f"{what}: {value!r} is not an RFC 3339 time") from None
     if parsed.tzinfo is None:
         raise typer.BadParameter(f"{what}: {value!r} has no UTC offset (e.g. +08:00)")
+    from govmon.contract.events import in_range
+
+    try:
+        in_range(what, parsed)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
     return parsed
 
 
@@ -57,8 +63,10 @@ def replay(
     from govmon.replay import main as replay_main
     from govmon.settings import load_settings
 
+    settings = load_settings()
     raise typer.Exit(replay_main(file, year, _parse_time(as_of, "--as-of"), progress,
-                                 max_bytes=load_settings().max_event_bytes))
+                                 max_bytes=settings.max_event_bytes,
+                                 law_file=settings.law_file))
 
 
 @app.command()

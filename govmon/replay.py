@@ -63,6 +63,7 @@ from govmon.rules import (
     CatalogError,
     CatalogMissingError,
     ItemFacts,
+    Law,
     Ledger,
     Mark,
     Rejected,
@@ -207,11 +208,13 @@ def ledger_sink(ledger: Ledger) -> Sink:
 
 
 def main(file: Path, year: int, as_of: datetime | None, progress: bool,
-         max_bytes: int = codec.DEFAULT_MAX_BYTES) -> int:
-    """``max_bytes``: the largest event accepted (``GOVMON_MAX_EVENT_BYTES``, as ingest)."""
+         max_bytes: int = codec.DEFAULT_MAX_BYTES, law_file: Path | None = None) -> int:
+    """``max_bytes``: the largest event accepted (``GOVMON_MAX_EVENT_BYTES``, as ingest);
+    ``law_file``: the law in force (``GOVMON_LAW_FILE``, as the services and report)."""
     try:
         catalog = load_catalog(year)
-    except (CatalogMissingError, CatalogError) as exc:
+        law = load_law(law_file)
+    except (CatalogMissingError, CatalogError, ValueError) as exc:  # ValueError: the law's
         print(f"govmon replay: {exc}", file=sys.stderr)
         return 2
     as_of_us = instant(as_of) if as_of is not None else None
@@ -238,7 +241,8 @@ def main(file: Path, year: int, as_of: datetime | None, progress: bool,
                 scratch = cleanup.enter_context(
                     tempfile.TemporaryDirectory(prefix="govmon-replay-"))
                 buckets = cleanup.enter_context(buckets_for(Path(scratch), size))
-            return _run(stream, file, buckets, bar, catalog, year, as_of_us, max_bytes)
+            return _run(stream, file, buckets, bar, catalog, law, year, as_of_us,
+                        max_bytes)
     except OSError as exc:  # e.g. no temporary directory to write buckets in
         print(f"govmon replay: cannot write temporary files in {exc.filename or '?'}: "
               f"{exc.strerror or exc}", file=sys.stderr)
@@ -258,7 +262,7 @@ def buckets_for(folder: Path, size: int) -> ItemBuckets:
 
 
 def _run(stream: IO[bytes], file: Path, buckets: ItemBuckets | None, bar: object,
-         catalog: Catalog, year: int, as_of: int | None, max_bytes: int) -> int:
+         catalog: Catalog, law: Law, year: int, as_of: int | None, max_bytes: int) -> int:
     ledger = Ledger()
     try:
         sink = ledger_sink(ledger) if buckets is None else buckets.adder()
@@ -281,7 +285,7 @@ def _run(stream: IO[bytes], file: Path, buckets: ItemBuckets | None, bar: object
     if as_of is None:
         as_of = max(year_start(year + 1), scan.latest or 0)
     try:
-        result = evaluate(items, {year: catalog}, load_calendar(), load_law(), year, as_of)
+        result = evaluate(items, {year: catalog}, load_calendar(), law, year, as_of)
     except CalendarGapError as exc:
         print(f"govmon replay: {exc}", file=sys.stderr)
         return 2

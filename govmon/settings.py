@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     clock: Literal["wall", "event"] = "wall"
     law_file: Path | None = None  # a test law (e.g. windows in seconds); default: packaged
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
-    max_event_bytes: int = 64 * 1024
+    max_event_bytes: int = Field(default=64 * 1024, ge=1024)  # a CloudEvent needs some
     dedup_capacity: int = 500_000  # ids remembered per ingest worker (bounded memory)
     # A worker that died (SIGKILL, lost machine) keeps its partitions until the group
     # coordinator misses its heartbeats this long; its restarted self waits as long.

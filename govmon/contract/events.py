@@ -10,7 +10,7 @@ Names are past tense, from the domain; field names follow the issue's table.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -18,6 +18,20 @@ from msgspec import Meta, Struct
 
 NonEmpty = Annotated[str, Meta(min_length=1, max_length=200)]
 AwareTime = Annotated[datetime, Meta(tz=True)]  # RFC 3339 with an offset; naive is refused
+# Instants the rules can work with: outside them a year (of Shanghai time) could not be
+# computed or printed, and one such event would stop every consumer of its partition.
+# The compiled scanner (native/src/instant.rs) leaves anything near them to Python.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)  # exclusive
+
+
+def in_range(field: str, value: datetime) -> None:
+    """Refuse ``value`` (of ``field``) outside [EARLIEST, LATEST)."""
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"{field} {value.isoformat()} is a datetime outside the supported "
+                         f"range, 1970-01-01T00:00:00Z up to 2200-01-01T00:00:00Z")
+
+
 PositiveDays = Annotated[int, Meta(ge=1, le=366)]
 Points = Annotated[float, Meta(ge=0, le=100)]
 
@@ -104,6 +118,9 @@ class DatashareAssignedData(_Data, frozen=True):
     due: AwareTime
     datasets: Annotated[list[NonEmpty], Meta(min_length=1, max_length=1000)]
 
+    def __post_init__(self) -> None:
+        in_range("due", self.due)
+
 
 class DatashareDeliveredData(_Data, frozen=True):
     task_id: NonEmpty
@@ -148,6 +165,9 @@ class _Envelope(
     subject: str | None = None
     datacontenttype: str | None = None
     dataschema: str | None = None
+
+    def __post_init__(self) -> None:
+        in_range("time", self.time)
 
     @property
     def key(self) -> tuple[str, str]:

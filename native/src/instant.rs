@@ -53,7 +53,9 @@ pub fn parse(text: &str) -> Option<i64> {
     }
     let (year, month, day) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
     let (hour, minute, second) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
-    if year < 1 || !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month)
+    // Python refuses instants outside 1970-01-01Z..2200-01-01Z (contract/events.py
+    // `in_range`): the years at either end, whatever the offset, are left to it.
+    if !(1971..=2198).contains(&year) || !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month)
         || hour > 23 || minute > 59 || second > 59
     {
         return None;
@@ -90,18 +92,19 @@ mod tests {
 
     #[test]
     fn plain_forms() {
-        assert_eq!(parse("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse("1970-01-01T08:00:00+08:00"), Some(0));
+        assert_eq!(parse("1971-01-01T00:00:00Z"), Some(31_536_000_000_000));
+        assert_eq!(parse("1971-01-01T08:00:00+08:00"), Some(31_536_000_000_000));
         assert_eq!(parse("2017-01-01T00:00:23+08:00"), Some(1_483_200_023_000_000));
         assert_eq!(parse("2000-02-29T00:00:00.5Z"), Some(951_782_400_500_000));
-        assert_eq!(parse("1969-12-31T23:59:59.999999Z"), Some(-1));
+        assert_eq!(parse("1971-01-01T07:59:59.999999+08:00"), Some(31_535_999_999_999));
     }
 
     #[test]
     fn deferred_forms() {
         for text in ["2017-02-29T00:00:00Z", "2017-01-01 00:00:00Z", "2017-01-01T00:00:60Z",
                      "2017-01-01T00:00:00", "2017-01-01T00:00:00.1234567Z",
-                     "2017-01-01T00:00:00+0800", "0000-01-01T00:00:00Z", "2017-01-01t00:00:00Z"] {
+                     "2017-01-01T00:00:00+0800", "0000-01-01T00:00:00Z", "2017-01-01t00:00:00Z",
+                     "1970-01-01T00:00:00Z", "2199-12-31T23:59:59Z", "9999-12-31T23:59:59Z"] {
             assert_eq!(parse(text), None, "{text}");
         }
     }

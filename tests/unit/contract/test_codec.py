@@ -150,6 +150,25 @@ def test_bad_time_inside_data_is_named() -> None:
     assert "`$.data.due`" in error.reason
 
 
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-08:00", "0001-01-01T00:00:00+09:00",
+                                   "1969-12-31T23:59:59.999999Z", "2200-01-01T00:00:00Z"])
+def test_a_time_the_rules_cannot_place_is_refused(value: str) -> None:
+    """Such an event once passed ingest and then failed every batch of its partition in
+    the event-time services (its year cannot be computed), for ever."""
+    error = _reject(_event(time=value))
+    assert (error.code, error.reason.split(" ")[0]) == ("bad_time", "time")
+    assert "outside the supported range" in error.reason
+    due = _reject(_event(type="gov.datashare.assigned",
+                         data={**SAMPLES["gov.datashare.assigned"], "due": value}))
+    assert due.code == "bad_time" and due.reason.startswith("due ")
+    assert due.reason.endswith("`$.data`")
+
+
+def test_the_ends_of_the_supported_range() -> None:
+    assert decode_event(json.dumps(_event(time="1970-01-01T00:00:00Z")))
+    assert decode_event(json.dumps(_event(time="2199-12-31T23:59:59.999999Z")))
+
+
 def test_unknown_type_lists_the_known_ones() -> None:
     error = _reject(_event(type="gov.application.lost"))
     assert error.code == "unknown_type"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from govmon import catalog_table, replay
 from tests.unit.rules.builders import raw
@@ -132,3 +133,47 @@ def test_rules_table(capsys: pytest.CaptureFixture[str]) -> None:
 def test_rules_unknown_year(capsys: pytest.CaptureFixture[str]) -> None:
     assert catalog_table.main(2031) == 2
     assert "2031" in capsys.readouterr().err
+
+
+def test_the_law_file_of_the_settings_is_the_one_replay_applies(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As the services and `govmon report` do (GOVMON_LAW_FILE): with windows of seconds,
+    an incident answered within the hour is late; with the packaged law it is not."""
+    from govmon.cli import app
+    from tests.support.laws import seconds_law
+
+    lines = [json.dumps(raw(kind, time, data)) for kind, time, data in [
+        ("unit.registered", "2017-01-01T00:00:00",
+         {"unit_id": "U1", "name": "A", "category": "county"}),
+        ("opinion.detected", "2017-05-02T10:00:00",
+         {"incident_id": "O1", "unit_id": "U1", "level": "major"}),
+        ("opinion.responded", "2017-05-02T11:00:00",
+         {"incident_id": "O1", "action": "authoritative_info"}),
+        ("opinion.responded", "2017-05-02T12:00:00",
+         {"incident_id": "O1", "action": "press_conference"})]]
+    path = _write(tmp_path / "o.jsonl", lines)
+    law = tmp_path / "law.toml"
+    law.write_text(seconds_law(info_seconds=4, press_seconds=8), encoding="utf-8")
+
+    def rules(**env: str) -> list[str]:
+        result = CliRunner().invoke(app, ["replay", str(path), "--year", "2017",
+                                          "--no-progress"], env=env)
+        assert result.exit_code == 0, result.output
+        [unit] = json.loads(result.stdout)["units"]
+        return sorted(d["rule"] for d in unit["deductions"] if d["rule"].startswith("opinion"))
+
+    assert rules() == []
+    assert rules(GOVMON_LAW_FILE=str(law)) == ["opinion_info_late", "opinion_press_late"]
+    broken = CliRunner().invoke(app, ["replay", str(path), "--year", "2017"],
+                                env={"GOVMON_LAW_FILE": str(tmp_path / "none.toml")})
+    assert broken.exit_code == 2 and "none.toml: cannot read the law file" in broken.output
+
+
+def test_an_as_of_the_rules_cannot_place_is_refused_by_name(tmp_path: Path) -> None:
+    from govmon.cli import app
+
+    path = _write(tmp_path / "e.jsonl", [])
+    result = CliRunner().invoke(app, ["replay", str(path), "--year", "2017",
+                                      "--as-of", "0001-01-01T00:00:00+09:00"])
+    assert result.exit_code == 2
+    assert "--as-of 0001-01-01T00:00:00+09:00 is a datetime outside" in result.output

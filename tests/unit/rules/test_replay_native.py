@@ -145,6 +145,8 @@ def test_odd_lines_are_left_to_python_or_agree(line: bytes) -> None:
     "9999-12-31T23:59:59.999999Z", "2000-02-29T12:00:00+00:00", "2017-03-01T10:00:00.1234567Z",
     "2017-03-01 10:00:00Z", "2017-03-01t10:00:00z", "2017-03-01T10:00:60Z",
     "2017-03-01T10:00:00+24:00", "2017-03-01T10:00:00+08", "2017-03-01T10:00Z",
+    "1969-12-31T23:59:59.999999Z", "1970-01-01T00:00:00Z", "2199-12-31T23:59:59-12:00",
+    "2200-01-01T00:00:00Z",
 ])
 def test_times_are_python_instants_or_left_to_python(time: str) -> None:
     line = json.dumps(_base("application.replied", {"case_id": "C1"}, time=time)).encode()
@@ -153,7 +155,7 @@ def test_times_are_python_instants_or_left_to_python(time: str) -> None:
 
 def test_plain_times_are_routed() -> None:
     for time in ("2017-03-01T10:00:00Z", "2017-03-01T10:00:00.123456-05:30",
-                 "1969-12-31T23:59:59.999999+00:00"):
+                 "1971-01-01T00:00:00+14:00", "2198-12-31T23:59:59.999999-12:00"):
         line = json.dumps(_base("application.replied", {"case_id": "C1"}, time=time)).encode()
         assert _agree(line), time
 
