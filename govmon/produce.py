@@ -131,12 +131,11 @@ def stack_bootstrap(settings: Settings) -> str:
     """KAFKA_BOOTSTRAP_SERVERS, else the broker of the stack `govmon up` started (as
     `govmon report` finds its database); neither: exit, saying so."""
     if not settings.kafka_bootstrap_servers:
-        from govmon.localstack.stack import read_state
+        from govmon.localstack.stack import running_address
 
-        try:
-            return str(read_state(settings)["kafka"])
-        except (OSError, KeyError, ValueError):
-            pass
+        found = running_address(settings, "kafka")
+        if found is not None:
+            return found
     return require_bootstrap(settings)
 
 

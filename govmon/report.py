@@ -59,12 +59,9 @@ def database_url(settings: Settings) -> str | None:
     """DATABASE_URL, else the database of the stack `govmon up` started."""
     if settings.database_url:
         return settings.database_url
-    from govmon.localstack.stack import read_state
+    from govmon.localstack.stack import running_address
 
-    try:
-        return str(read_state(settings)["database"])
-    except (OSError, KeyError, ValueError):
-        return None
+    return running_address(settings, "database")
 
 
 async def year_result(url: str, catalog: Catalog, calendar: WorkCalendar, law: Law,

@@ -155,6 +155,15 @@ def read_state(settings: Settings) -> dict[str, Any]:
     return json.loads(_paths(settings)["state"].read_text())
 
 
+def running_address(settings: Settings, server: str) -> str | None:
+    """The running stack's ``kafka`` or ``database`` address, if `up` started one: what
+    the commands fall back to without KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL."""
+    try:
+        return str(read_state(settings)[server])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 def status(settings: Settings) -> int:
     paths = _paths(settings)
     if not paths["state"].exists():
@@ -164,13 +173,15 @@ def status(settings: Settings) -> int:
     print(f"  kafka       {state['kafka']}")
     print(f"  postgresql  {state['database']}")
     print(f"  clock       {state['clock']}")
+    missing = []
     for name, info in state["services"].items():
         pid = _read_pid(paths["run"] / f"{name}.pid")
+        if not pid:
+            missing.append(name)
         mark = "up  " if pid else "DOWN"
         print(f"  {name:<11} {mark} {info['url']}  (metrics {info['url']}/metrics)")
     print(f"  logs        {paths['logs']}/")
-    return 0 if all(_read_pid(paths["run"] / f"{name}.pid") for name in state["services"]) \
-        else 1
+    return 1 if missing else 0
 
 
 def _stop_group(pid: int, timeout: float) -> None:
