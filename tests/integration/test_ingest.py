@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 from prometheus_client import generate_latest
 
 import govmon.adapters.batches
@@ -196,22 +196,6 @@ def test_produce_reports_refused_lines_by_number(clean_kafka: str, tmp_path: Pat
     assert "sent 2 lines" in result.stderr and "refused 2" in result.stderr
 
 
-async def _send_to_partition(bootstrap: str, partition: int,
-                             records: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]
-                             ) -> None:
-    """(key, value, headers) to one partition of the raw topic, in order."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        futures = [await producer.send(topics.RAW.name, value, key=key, headers=headers,
-                                       partition=partition)
-                   for key, value, headers in records]
-        for fut in futures:
-            await fut
-    finally:
-        await producer.stop()
-
-
 async def _ingest_in_process(bootstrap: str, batch: list[tuple[bytes, bytes]],
                              after: tuple[bytes, bytes]
                              ) -> tuple[list[list[int]], int | None, str]:
@@ -220,7 +204,8 @@ async def _ingest_in_process(bootstrap: str, batch: list[tuple[bytes, bytes]],
     ``after`` is sent once the batch is committed.  Returns the offsets of each batch it
     handled, the committed offset of the partition at the end, and its metrics."""
     headers = [("content-type", b"application/cloudevents+json"), ("x-trace", b"t-1")]
-    await _send_to_partition(bootstrap, 0, [(key, value, headers) for key, value in batch])
+    await send_raw(bootstrap, topics.RAW.name,
+                   [(key, value, headers) for key, value in batch], partition=0)
     settings = load_settings(ingest_batch_size=100, session_timeout=10, db_retry=30)
     service = await services.ingest.app.build_service(settings, bootstrap)
     handled: list[list[int]] = []
@@ -248,7 +233,7 @@ async def _ingest_in_process(bootstrap: str, batch: list[tuple[bytes, bytes]],
 
     try:
         await committed_to(len(batch))  # past the whole batch, poison included
-        await _send_to_partition(bootstrap, 0, [(*after, headers)])
+        await send_raw(bootstrap, topics.RAW.name, [(*after, headers)], partition=0)
         await committed_to(len(batch) + 1)  # not stalled: the next record goes through
         stopping.set()
         await running

@@ -57,11 +57,14 @@ async def read_all(bootstrap: str, *specs: TopicSpec, within: float = 60) -> lis
 
 
 async def send_raw(bootstrap: str, topic: str,
-                   records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]]) -> None:
+                   records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]],
+                   partition: int | None = None) -> None:
+    """(key, value, headers) to ``topic``, in order; to one ``partition`` if given."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
-        futures = [await producer.send(topic, value, key=key, headers=headers)
+        futures = [await producer.send(topic, value, key=key, headers=headers,
+                                       partition=partition)
                    for key, value, headers in records]
         for fut in futures:
             await fut
