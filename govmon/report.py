@@ -70,36 +70,45 @@ async def year_result(url: str, catalog: Catalog, calendar: WorkCalendar, law: L
     snapshot scoring has not stored yet (the pipeline still catching up)."""
     conn = await connect(url)
     try:
-        rows = await conn.fetch(
-            """SELECT f.kind, f.item_id, f.version AS facts_version, f.latest_us,
-                      f.scored_version, a.version, a.assessed_us, a.next_due_us,
-                      a.created_us, a.body
-               FROM item_facts f LEFT JOIN assessments a USING (kind, item_id)""")
-        moment = as_of if as_of is not None else max(
-            [year_start(year + 1), *(r["latest_us"] for r in rows)])
-        assessed: list[Assessed] = []
-        stale: list[tuple[str, str]] = []
-        behind = 0
-        for r in rows:
-            current = r["version"] is not None and r["version"] == r["facts_version"]
-            if current and r["assessed_us"] <= moment and (
-                    r["next_due_us"] is None or moment < r["next_due_us"]):
-                assessed.append((decode_assessment(r["body"]), r["created_us"]))
-            else:
-                stale.append((r["kind"], r["item_id"]))
-                # Snapshots go out only when they change a score (most items' stored
-                # verdict is older than their facts); behind means one has not arrived.
-                behind += (r["version"] or 0) < r["scored_version"]
-        for start in range(0, len(stale), _CHUNK):
-            chunk = stale[start:start + _CHUNK]
-            records = await conn.fetch(
-                """SELECT facts FROM item_facts WHERE (kind, item_id) IN
-                   (SELECT * FROM unnest($1::text[], $2::text[]))""",
-                [k for k, _ in chunk], [i for _, i in chunk])
-            facts = [facts_from_json(r["facts"]) for r in records]
-            assessed.extend(assess_all(facts, calendar, law, moment))
+        # One snapshot for every read: while the pipeline is live, a fact stored
+        # between the first query and a later chunk would mix two states.
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            return await _read_result(conn, catalog, calendar, law, year, as_of)
     finally:
         await conn.close()
+
+
+async def _read_result(conn: asyncpg.Connection, catalog: Catalog, calendar: WorkCalendar,
+                       law: Law, year: int, as_of: int | None
+                       ) -> tuple[YearResult, int, int]:
+    rows = await conn.fetch(
+        """SELECT f.kind, f.item_id, f.version AS facts_version, f.latest_us,
+                  f.scored_version, a.version, a.assessed_us, a.next_due_us,
+                  a.created_us, a.body
+           FROM item_facts f LEFT JOIN assessments a USING (kind, item_id)""")
+    moment = as_of if as_of is not None else max(
+        [year_start(year + 1), *(r["latest_us"] for r in rows)])
+    assessed: list[Assessed] = []
+    stale: list[tuple[str, str]] = []
+    behind = 0
+    for r in rows:
+        current = r["version"] is not None and r["version"] == r["facts_version"]
+        if current and r["assessed_us"] <= moment and (
+                r["next_due_us"] is None or moment < r["next_due_us"]):
+            assessed.append((decode_assessment(r["body"]), r["created_us"]))
+        else:
+            stale.append((r["kind"], r["item_id"]))
+            # Snapshots go out only when they change a score (most items' stored
+            # verdict is older than their facts); behind means one has not arrived.
+            behind += (r["version"] or 0) < r["scored_version"]
+    for start in range(0, len(stale), _CHUNK):
+        chunk = stale[start:start + _CHUNK]
+        records = await conn.fetch(
+            """SELECT facts FROM item_facts WHERE (kind, item_id) IN
+               (SELECT * FROM unnest($1::text[], $2::text[]))""",
+            [k for k, _ in chunk], [i for _, i in chunk])
+        facts = [facts_from_json(r["facts"]) for r in records]
+        assessed.extend(assess_all(facts, calendar, law, moment))
     return summarize(assessed, catalog, year, moment), len(stale), behind
 
 
