@@ -22,6 +22,7 @@ from govmon.adapters.publisher import KeyPartitioner, Outgoing, send_batched
 from govmon.bootstrap import require_bootstrap
 from govmon.contract.codec import JSON_SPACE
 from govmon.contract.topics import PIPELINE
+from govmon.jsonlines import open_lines
 from govmon.settings import Settings
 
 MAX_RECORD = 900 * 1024  # below the broker's default 1 MiB message.max.bytes
@@ -97,7 +98,7 @@ async def _produce(bootstrap: str, path: Path, size: int, topic: str, progress: 
     numbers: list[int] = []
     records: list[Outgoing] = []
     try:
-        with path.open("rb") as fh, tqdm(total=size, unit="B", unit_scale=True,
+        with open_lines(path) as fh, tqdm(total=size, unit="B", unit_scale=True,
                                           disable=not progress, file=sys.stderr,
                                           desc="produce") as bar:
             for number, line in enumerate(fh, start=1):

@@ -56,6 +56,7 @@ import msgspec
 from govmon.contract import codec
 from govmon.contract.codec import InvalidEvent, try_decode
 from govmon.contract.events import GovEvent
+from govmon.jsonlines import open_lines
 from govmon.replay_partition import ItemBuckets
 from govmon.replay_scan import router_class, scan_blocks
 from govmon.rules import (
@@ -220,7 +221,7 @@ def main(file: Path, year: int, as_of: datetime | None, progress: bool,
     as_of_us = instant(as_of) if as_of is not None else None
     try:
         size = os.path.getsize(file)
-        stream = open(file, "rb", buffering=_READ_BUFFER)
+        stream = open_lines(file, buffering=_READ_BUFFER)
     except OSError as exc:
         print(f"govmon replay: cannot read {file}: {exc.strerror or exc}", file=sys.stderr)
         return 2

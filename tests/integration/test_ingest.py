@@ -196,6 +196,18 @@ def test_produce_reports_refused_lines_by_number(clean_kafka: str, tmp_path: Pat
     assert "sent 2 lines" in result.stderr and "refused 2" in result.stderr
 
 
+def test_produce_skips_a_leading_byte_order_mark(clean_kafka: str, tmp_path: Path) -> None:
+    """Line 1 of a file saved with a UTF-8 BOM goes out as the event it is, as replay
+    reads it, not as a malformed record for the dead-letter topic."""
+    first = json.dumps(_valid(0, "bom"))
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + (first + "\n" + json.dumps(_valid(1, "bom"))).encode())
+    result = _produce(path, clean_kafka)
+    assert result.returncode == 0, result.stderr
+    sent = asyncio.run(read_all(clean_kafka, topics.RAW))
+    assert len(sent) == 2 and first.encode() in [r.value for r in sent]
+
+
 async def _ingest_in_process(bootstrap: str, batch: list[tuple[bytes, bytes]],
                              after: tuple[bytes, bytes]
                              ) -> tuple[list[list[int]], int | None, str]:

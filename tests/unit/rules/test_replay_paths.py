@@ -92,6 +92,22 @@ def test_rejected_lines_keep_file_order_on_the_partitioned_path(tmp_path: Path) 
     assert result == _replay(file, partitioned=True, native=False)
 
 
+def test_a_leading_byte_order_mark_is_skipped_on_every_path(tmp_path: Path) -> None:
+    """A file saved by a Windows editor starts with a UTF-8 BOM: line 1 is an event,
+    not a malformed line.  A BOM anywhere else is no JSON, and is refused."""
+    good = [json.dumps(event) for event in GOOD]
+    plain, marked = tmp_path / "plain.jsonl", tmp_path / "bom.jsonl"
+    plain.write_text("\n".join(good) + "\n", encoding="utf-8")
+    marked.write_text("\ufeff" + "\n".join([*good, "\ufeff" + good[0]]) + "\n",
+                      encoding="utf-8")
+    expected = _replay(plain, partitioned=False)
+    assert expected["units"]
+    for partitioned, native in ((False, False), (True, False), (True, True)):
+        result = _replay(marked, partitioned=partitioned, native=native)
+        assert [r["line"] for r in result["rejected"]] == [len(good) + 1]
+        assert {**result, "rejected": []} == expected
+
+
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenarios(), st.randoms(use_true_random=False),

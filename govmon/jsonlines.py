@@ -1,0 +1,23 @@
+"""Opening a JSON Lines file of events, shared by `govmon produce` and `govmon replay`
+so both read the same lines from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO
+
+# Editors and spreadsheet exports on Windows start UTF-8 files with a byte-order mark;
+# RFC 8259 lets a parser ignore it.  Left in, it would make line 1 a malformed event.
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def open_lines(path: Path, buffering: int = -1) -> IO[bytes]:
+    """``path`` opened for reading bytes, positioned after a leading UTF-8 BOM."""
+    stream = open(path, "rb", buffering=buffering)
+    try:
+        if stream.read(len(UTF8_BOM)) != UTF8_BOM:
+            stream.seek(0)
+    except BaseException:
+        stream.close()
+        raise
+    return stream
