@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from govmon.settings import Settings
+from govmon.settings import Settings, variable
 
 # Started in this order, stopped in reverse.  (name, settings attribute of its port)
 SERVICES: tuple[tuple[str, str], ...] = (
@@ -98,14 +98,42 @@ def _wait_healthy(url: str, timeout: float) -> bool:
     return False
 
 
+def _port_problems(settings: Settings) -> list[str]:
+    """Why a service could not listen, checked before anything starts: a supervisor
+    whose service cannot bind would restart it for ever."""
+    from govmon.localstack.kafka import port_free
+
+    host = "127.0.0.1" if settings.bind_localhost else "0.0.0.0"
+    problems: list[str] = []
+    seen: dict[int, str] = {}
+    for name, attr in SERVICES:
+        port = getattr(settings, attr)
+        if port in seen:
+            problems.append(f"{name} and {seen[port]} are both given port {port} "
+                            f"({variable(attr)})")
+        elif not port_free(port, host):
+            problems.append(f"{name}'s port {host}:{port} is in use by another program "
+                            f"(free it, or choose another with {variable(attr)})")
+        seen[port] = name
+    return problems
+
+
 def up(settings: Settings) -> int:
     paths = _paths(settings)
-    if paths["state"].exists() and any(
-        _read_pid(paths["run"] / f"{name}.pid") for name, _ in SERVICES
-    ):
+    running = [name for name, _ in SERVICES if _read_pid(paths["run"] / f"{name}.pid")]
+    if running and paths["state"].exists():
         print("govmon is already running (`govmon down` stops it):")
         status(settings)
         return 0
+    if running:  # starting again would leave these without a pid file, running for ever
+        print(f"govmon: {', '.join(running)} from an earlier `up` still run but "
+              f"{paths['state']} is gone; `govmon down` stops them", file=sys.stderr)
+        return 1
+    problems = _port_problems(settings)
+    if problems:
+        for problem in problems:
+            print(f"govmon up: {problem}", file=sys.stderr)
+        return 1
     for key in ("kafka", "logs", "run"):
         paths[key].mkdir(parents=True, exist_ok=True)
 
@@ -235,7 +263,16 @@ def down(settings: Settings) -> int:
 def clean(settings: Settings) -> int:
     down(settings)
     paths = _paths(settings)
+    failed: list[str] = []
     for key in ("kafka", "pg"):
-        shutil.rmtree(paths[key], ignore_errors=True)
+        try:
+            shutil.rmtree(paths[key])
+        except FileNotFoundError:
+            pass
+        except OSError as exc:  # e.g. files of another user: say so, never "wiped"
+            failed.append(f"{exc.filename or paths[key]}: {exc.strerror or exc}")
+    if failed:
+        print(f"govmon clean: could not wipe {'; '.join(failed)}", file=sys.stderr)
+        return 1
     print(f"wiped {paths['kafka']} and {paths['pg']}")
     return 0

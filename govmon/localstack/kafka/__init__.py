@@ -22,7 +22,13 @@ Nothing here reads settings or touches the disk at import time.
 from govmon.localstack.kafka._common import KAFKA_VERSION, KafkaLocalError, KafkaNode
 from govmon.localstack.kafka.artifacts import ensure_artifacts, infra_dir
 from govmon.localstack.kafka.broker import start
-from govmon.localstack.kafka.process import find_free_ports, free_port, running_pid, stop
+from govmon.localstack.kafka.process import (
+    find_free_ports,
+    free_port,
+    port_free,
+    running_pid,
+    stop,
+)
 
 __all__ = [
     "KAFKA_VERSION",
@@ -32,6 +38,7 @@ __all__ = [
     "find_free_ports",
     "free_port",
     "infra_dir",
+    "port_free",
     "running_pid",
     "start",
     "stop",

@@ -155,13 +155,13 @@ def free_port() -> int:
     return find_free_ports(1)[0]
 
 
-def _port_free(port: int) -> bool:
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
     # SO_REUSEADDR as the JVM's server sockets use it: a TIME_WAIT left by the previous
     # broker on the same port (a restart) does not count as "in use".
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind(("127.0.0.1", port))
+            sock.bind((host, port))
         except OSError:
             return False
     return True

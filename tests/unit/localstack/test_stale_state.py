@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from govmon.localstack import kafka, postgres, stack
+from govmon.localstack.kafka import find_free_ports
 from govmon.produce import stack_bootstrap
 from govmon.settings import load_settings
 
@@ -85,3 +87,51 @@ def test_produce_finds_the_running_stacks_broker(tmp_path: Path) -> None:
     (tmp_path / "stack.json").write_text(json.dumps({"kafka": "127.0.0.1:19092"}))
     assert stack_bootstrap(settings) == "127.0.0.1:19092"
     assert stack_bootstrap(load_settings(home=tmp_path, kafka_bootstrap_servers="b:9")) == "b:9"
+
+
+def test_up_refuses_a_port_another_program_holds_before_starting_anything(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        (free,) = find_free_ports(1)
+        # Kafka and PostgreSQL "external": were the check late, `up` would reach them.
+        settings = load_settings(home=tmp_path, scoring_port=taken, ingest_port=free,
+                                 timeliness_port=free,
+                                 kafka_bootstrap_servers="127.0.0.1:1", database_url="x")
+        assert stack.up(settings) == 1
+    told = capsys.readouterr().err
+    assert f"scoring's port 127.0.0.1:{taken} is in use" in told and "GOVMON_SCORING_PORT" in told
+    assert f"timeliness and ingest are both given port {free}" in told
+    assert not (tmp_path / "run").exists() and not (tmp_path / "stack.json").exists()
+
+
+def test_up_without_stack_json_does_not_start_a_second_set(
+        tmp_path: Path, look_alike: subprocess.Popen[bytes],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "ingest.pid").write_text(str(look_alike.pid))
+    settings = load_settings(home=tmp_path, kafka_bootstrap_servers="127.0.0.1:1",
+                             database_url="x")
+    assert stack.up(settings) == 1
+    assert "ingest from an earlier `up` still run" in capsys.readouterr().err
+    assert [p.name for p in (tmp_path / "run").iterdir()] == ["ingest.pid"]
+
+
+def test_clean_says_what_it_could_not_wipe(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(postgres, "stop", lambda folder, **_: False)
+    monkeypatch.setattr(kafka, "stop", lambda folder, **_: False)
+    (tmp_path / "pg").mkdir()
+    (tmp_path / "kafka" / "logs").mkdir(parents=True)
+
+    def refuse(path: str, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(stack.shutil, "rmtree", refuse)
+    assert stack.clean(load_settings(home=tmp_path)) == 1
+    out = capsys.readouterr()
+    assert "wiped" not in out.out
+    assert f"could not wipe {tmp_path.resolve() / 'kafka'}: Permission denied" in out.err
