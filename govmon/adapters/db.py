@@ -13,6 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from govmon.adapters.logs import log_retry
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -111,6 +113,7 @@ async def create_pool(database_url: str, *, wait: float = 60, **kwargs: object) 
         retry=retry_if_exception_type(TRANSIENT),
         stop=stop_after_delay(wait),
         wait=wait_exponential(multiplier=0.2, max=3),
+        before_sleep=log_retry(_log, "database"),
         reraise=True,
     ):
         with attempt:

@@ -8,6 +8,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from tenacity import AsyncRetrying, stop_after_delay, wait_exponential
 
+from govmon.adapters.logs import log_retry
 from govmon.contract.topics import ALL_TOPICS, TopicSpec
 
 _log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ async def ensure_topics(
     """Create the missing topics; return the names created.  Idempotent."""
     async for attempt in AsyncRetrying(stop=stop_after_delay(wait),
                                        wait=wait_exponential(multiplier=0.2, max=3),
+                                       before_sleep=log_retry(_log, "kafka (topics)"),
                                        reraise=True):
         with attempt:
             admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+from tenacity import RetryCallState
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
 
@@ -46,3 +49,17 @@ def logging_config(service: str, level: str) -> dict[str, Any]:
         # aiokafka is chatty at INFO about every rebalance step, uvicorn about start-up.
         "loggers": {"aiokafka": {"level": "WARNING"}, "uvicorn": {"level": "WARNING"}},
     }
+
+
+def log_retry(log: logging.Logger, what: str) -> Callable[[RetryCallState], None]:
+    """A tenacity ``before_sleep``: one warning per retry, so that an operator sees a
+    service waiting for a server instead of a silent start-up."""
+
+    def warn(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome is not None else None
+        delay = state.next_action.sleep if state.next_action is not None else 0.0
+        log.warning(f"{what} unavailable, retrying",
+                    extra={"error": repr(error), "attempt": state.attempt_number,
+                           "retry_in": round(delay, 2)})
+
+    return warn
