@@ -6,6 +6,7 @@ pay for Kafka clients, and nothing runs at import time.
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -19,10 +20,20 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 def _parse_time(value: str | None, what: str) -> datetime | None:
     if value is None:
         return None
+    import msgspec
+
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{what}: {value!r} is not an RFC 3339 time") from None
+        # Decoded as an event's time is (RFC 3339; more than 6 fraction digits rounded,
+        # not truncated), so an --as-of written like an event's time is that instant.
+        parsed = msgspec.json.decode(msgspec.json.encode(value), type=datetime)
+    except msgspec.ValidationError:
+        try:  # other ISO 8601 forms (e.g. without seconds) are unambiguous too
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise typer.BadParameter(f"{what}: {value!r} is not an RFC 3339 time") from None
+        if re.search(r"[.,]\d{7}", value):  # Python would truncate them
+            raise typer.BadParameter(f"{what}: {value!r} has more than 6 fraction digits "
+                                     "outside RFC 3339 form") from None
     if parsed.tzinfo is None:
         raise typer.BadParameter(f"{what}: {value!r} has no UTC offset (e.g. +08:00)")
     from govmon.contract.events import in_range

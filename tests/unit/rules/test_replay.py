@@ -177,3 +177,25 @@ def test_an_as_of_the_rules_cannot_place_is_refused_by_name(tmp_path: Path) -> N
                                       "--as-of", "0001-01-01T00:00:00+09:00"])
     assert result.exit_code == 2
     assert "--as-of 0001-01-01T00:00:00+09:00 is a datetime outside" in result.output
+
+
+def test_as_of_fraction_digits_round_as_an_events_time_does(tmp_path: Path) -> None:
+    """An event at 10:00:00.9999996 is at 10:00:01 (rounded, as msgspec decodes it);
+    an --as-of written the same way is the same instant, so the event counts."""
+    from govmon.cli import app
+
+    late = raw("application.replied", "2017-10-27T10:00:00.9999996", {"case_id": "C1"})
+    path = _write(tmp_path / "e.jsonl", [json.dumps(e) for e in [*GOOD[:2], late]])
+
+    def replied(as_of: str) -> list[str]:
+        result = CliRunner().invoke(app, ["replay", str(path), "--year", "2017",
+                                          "--as-of", as_of])
+        assert result.exit_code == 0, result.output
+        return [d["detail"] for d in json.loads(result.stdout)["units"][0]["deductions"]]
+
+    assert replied("2017-10-27T10:00:00.9999996+08:00") == replied("2017-10-27T10:00:01+08:00")
+    assert replied("2017-10-27T10:00:00.9999996+08:00") != replied("2017-10-27T10:00:00+08:00")
+    odd = CliRunner().invoke(app, ["replay", str(path), "--year", "2017",
+                                   "--as-of", "20171027T100000.1234567+0800"],
+                             env={"COLUMNS": "200"})  # the message on one line
+    assert odd.exit_code == 2 and "more than 6 fraction digits" in odd.output
