@@ -18,6 +18,7 @@ from govmon.rules import (
     Mark,
     UnitInfo,
     UnitScore,
+    registered_for,
     score_unit,
     year_start,
 )
@@ -41,10 +42,11 @@ def touched(old_unit: str | None, old_years: Iterable[int], new: ItemAssessment
     return pairs
 
 
-def unit_info(unit_id: str, registration: ItemAssessment | None) -> UnitInfo:
+def unit_info(unit_id: str, registration: ItemAssessment | None, year: int) -> UnitInfo:
+    """The unit as scored for ``year`` (``registered_for``, as replay)."""
     if registration is None or registration.category is None:
         return UnitInfo(unit_id, None)  # never registered: scored with the fallback
-    return UnitInfo(unit_id, registration.category, registration.name)
+    return registered_for(registration, year)[0]
 
 
 def score_year(info: UnitInfo, assessments: Iterable[ItemAssessment], catalog: Catalog,

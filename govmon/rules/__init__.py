@@ -107,7 +107,7 @@ from govmon.rules.instants import day_of, instant, rfc3339, to_datetime, year_of
 from govmon.rules.law import Law, load_law
 from govmon.rules.ledger import Ledger, event_mark, event_record, item_key
 from govmon.rules.render import render_chunks, render_result
-from govmon.rules.scoring import Deduction, UnitInfo, UnitScore, score_unit
+from govmon.rules.scoring import Deduction, UnitInfo, UnitScore, registered_for, score_unit
 from govmon.rules.verdicts import (
     Alert,
     AlertPolicy,
@@ -116,6 +116,7 @@ from govmon.rules.verdicts import (
     Credit,
     ItemAssessment,
     Note,
+    Registration,
 )
 from govmon.rules.workdays import CalendarGapError, WorkCalendar, coverage_warning, load_calendar
 
@@ -139,6 +140,7 @@ __all__ = [
     "Ledger",
     "Mark",
     "Note",
+    "Registration",
     "Rejected",
     "UnitInfo",
     "UnitScore",
@@ -162,6 +164,7 @@ __all__ = [
     "load_calendar",
     "load_catalog",
     "load_law",
+    "registered_for",
     "render_chunks",
     "render_result",
     "rfc3339",

@@ -13,7 +13,7 @@ from govmon.rules.catalog import Catalog, CatalogMissingError
 from govmon.rules.facts import ItemFacts
 from govmon.rules.instants import year_of
 from govmon.rules.law import Law
-from govmon.rules.scoring import UnitInfo, UnitScore, score_unit
+from govmon.rules.scoring import UnitInfo, UnitScore, registered_for, score_unit
 from govmon.rules.verdicts import Breach, Clock, Credit, ItemAssessment
 from govmon.rules.workdays import CalendarGapError, WorkCalendar
 
@@ -141,12 +141,11 @@ def summarize(assessed: Iterable[Assessed], catalog: Catalog, year: int,
                     flags.append(Flag(note.kind, None, note.ref, note.unit_id, None,
                                       note.detail, note.event_ids))
         if assessment.category is not None:  # a registered unit
-            unit_id = assessment.key[1]
-            info = UnitInfo(unit_id, assessment.category, assessment.name)
-            if created is not None and year_of(created) <= year:
-                units[unit_id] = info
+            info, by_year_end = registered_for(assessment, year, created)
+            if by_year_end:
+                units[info.unit_id] = info
             else:
-                registered_later[unit_id] = info
+                registered_later[info.unit_id] = info
     # A unit registered after the year is still scored (with its category) if it has
     # something in the year; a unit never registered is scored with the fallback.
     for unit_id in set(breaches) | set(credits):

@@ -22,7 +22,15 @@ from govmon.rules.facts import (
 )
 from govmon.rules.instants import US_PER_HOUR, US_PER_SECOND, day_of, year_of
 from govmon.rules.law import Law
-from govmon.rules.verdicts import Breach, Clock, Credit, ItemAssessment, Note, earliest
+from govmon.rules.verdicts import (
+    Breach,
+    Clock,
+    Credit,
+    ItemAssessment,
+    Note,
+    Registration,
+    earliest,
+)
 from govmon.rules.workdays import CalendarGapError, WorkCalendar
 
 
@@ -212,7 +220,8 @@ def assess_unit(facts: ItemFacts, as_of: int) -> ItemAssessment:
     registrations = [m for m in marks if m.what == REGISTERED]
     if not registrations:
         return ItemAssessment(facts.key, facts.item_id, next_due=future)
-    latest = registrations[-1]  # a re-registration (e.g. category change) replaces
-    name = latest.names[0] if latest.names else None
-    return ItemAssessment(facts.key, facts.item_id, next_due=future, category=latest.text,
-                          name=name)
+    history = tuple(Registration(m.at, m.text or "", m.names[0] if m.names else None)
+                    for m in registrations)
+    latest = history[-1]
+    return ItemAssessment(facts.key, facts.item_id, next_due=future, category=latest.category,
+                          name=latest.name, registrations=history)

@@ -13,8 +13,8 @@ from functools import lru_cache
 from msgspec import Struct
 
 from govmon.rules.catalog import AS_RECORDED, Catalog, RuleSpec
-from govmon.rules.instants import year_start
-from govmon.rules.verdicts import Breach, Credit
+from govmon.rules.instants import year_of, year_start
+from govmon.rules.verdicts import Breach, Credit, ItemAssessment
 
 _HUNDRED = Decimal(100)
 _CENT = Decimal("0.01")
@@ -25,6 +25,30 @@ class UnitInfo(Struct, frozen=True):
     unit_id: str
     category: str | None  # None: never registered
     name: str | None = None
+
+
+def registered_for(assessment: ItemAssessment, year: int, created: int | None = None
+                   ) -> tuple[UnitInfo, bool]:
+    """A registered unit's identity for ``year`` and whether it was registered by the
+    year's end.  A unit is scored for a year as it stood at that year's end: the latest
+    registration dated in or before the year (a re-registration replaces an earlier
+    one, but not for the years before it).  A unit registered only later is scored
+    with its first registration, if it has something in the year.
+
+    ``created``: the first registration's instant, for an assessment stored before
+    registrations were kept (its latest registration then counted for every year)."""
+    unit_id = assessment.key[1]
+    history = assessment.registrations
+    if not history:
+        return (UnitInfo(unit_id, assessment.category, assessment.name),
+                created is None or year_of(created) <= year)
+    in_force = None
+    for registration in history:
+        if year_of(registration.at) > year:
+            break
+        in_force = registration
+    chosen = in_force or history[0]
+    return UnitInfo(unit_id, chosen.category, chosen.name), in_force is not None
 
 
 class Deduction(Struct, frozen=True, gc=False):

@@ -64,6 +64,14 @@ class Note(Struct, frozen=True, gc=False):
     event_ids: tuple[str, ...] = ()
 
 
+class Registration(Struct, frozen=True, gc=False):
+    """One `unit.registered` event of a unit: its category and name from ``at`` on."""
+
+    at: int
+    category: str
+    name: str | None = None
+
+
 class ItemAssessment(Struct, frozen=True, gc=False):
     key: ItemKey
     unit_id: str | None
@@ -75,8 +83,11 @@ class ItemAssessment(Struct, frozen=True, gc=False):
     # passing, or a fact dated after `as_of` coming into view); None: only a new event
     # can change it.  A service keeps a heap of these.
     next_due: int | None = None
-    category: str | None = None  # unit items only: the registered category
+    category: str | None = None  # unit items only: the latest registered category
     name: str | None = None  # unit items only
+    # Unit items only: every registration visible, in time order.  A unit re-registered
+    # (e.g. another category) keeps its earlier years' category: see ``registered_for``.
+    registrations: tuple[Registration, ...] = ()
 
 
 class Alert(Struct, frozen=True, gc=False):

@@ -271,7 +271,7 @@ class ScoringEngine:
         for unit, year in sorted(pairs):
             catalog = self.catalog(year)
             assert catalog is not None
-            score = score_year(unit_info(unit, infos.get(unit)), verdicts.get(unit, ()),
+            score = score_year(unit_info(unit, infos.get(unit), year), verdicts.get(unit, ()),
                                catalog, year, clock)
             final = is_final(year, clock)
             fingerprint = digest(score, final)

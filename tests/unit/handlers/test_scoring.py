@@ -35,7 +35,7 @@ def test_score_year_equals_evaluate_for_every_unit() -> None:
     registered = {a.key[1]: a for a in assessed if a.key[0] == "unit"}
     for unit_id, score in expected.items():
         mine = [a for a in assessed if a.unit_id == unit_id]
-        assert score_year(unit_info(unit_id, registered.get(unit_id)), mine, catalog(), 2017,
+        assert score_year(unit_info(unit_id, registered.get(unit_id), 2017), mine, catalog(), 2017,
                           as_of) == score
     assert len(expected) == 5
 
@@ -59,7 +59,7 @@ def test_latest_registration_wins_and_digest_tracks_finality() -> None:
     latest = registration(facts, at("2017-07-01T00:00:00"))
     assert first is not None and first.text == "county"
     assert latest is not None and latest.text == "municipal"
-    info = unit_info("U1", None)
+    info = unit_info("U1", None, 2017)
     score = score_year(info, [], catalog(), 2017, at("2017-12-01T00:00:00"))
     assert not is_final(2017, at("2017-12-31T23:59:59")) and is_final(2017, year_start(2018))
     assert digest(score, False) != digest(score, True) == digest(score, True)
@@ -99,3 +99,22 @@ def test_one_new_deduction_is_one_insert() -> None:
     changed = [*old[:-1], Deduction("reply_overdue", 0.5, "C-299", ("e299", "x"), 299,
                                     "replies")]
     assert deduction_changes(old, changed) == ([("reply_overdue", "C-299")], [changed[-1]])
+
+
+def test_scoring_a_past_year_keeps_its_registration_as_evaluate_does() -> None:
+    """The scoring worker rescoring 2017 after a 2018 re-registration (another category)
+    scores it as replay does: with the registration in force at the end of 2017."""
+    ledger = Ledger()
+    ledger.apply(unit("U1", "county", "2017-01-01T00:00:00", id="r1"))
+    ledger.apply(unit("U1", "municipal", "2018-03-01T00:00:00", id="r2"))
+    ledger.apply(finding("F1", "2017-05-01T10:00:00", 2.0, unit_id="U1"))
+    as_of = at("2018-04-01T00:00:00")
+    assessed = [a for a, _ in assess_all(ledger, calendar(), law(), as_of)]
+    [registered] = [a for a in assessed if a.key[0] == "unit"]
+    for year in (2017, 2018):
+        [expected] = evaluate(ledger, {year: catalog(year)}, calendar(), law(), year,
+                              as_of).units
+        mine = score_year(unit_info("U1", registered, year), assessed, catalog(year), year,
+                          as_of)
+        assert mine == expected
+        assert mine.category == ("county" if year == 2017 else "municipal")

@@ -10,14 +10,17 @@ import msgspec
 import pytest
 
 from govmon.contract.codec import decode_event
+from govmon.contract.events import GovEvent
 from govmon.rules import (
     ItemAssessment,
     Ledger,
+    UnitInfo,
     assess_all,
     assess_item,
     evaluate,
     facts_from_json,
     facts_to_json,
+    registered_for,
     render_result,
     summarize,
     year_start,
@@ -25,7 +28,16 @@ from govmon.rules import (
 from govmon.rules.law import parse_law
 from govmon.simulate import generate
 from tests.support.laws import seconds_law
-from tests.unit.rules.builders import at, calendar, catalog, detected, law, responded
+from tests.unit.rules.builders import (
+    at,
+    calendar,
+    catalog,
+    detected,
+    event,
+    finding,
+    law,
+    responded,
+)
 
 TEST_LAW = seconds_law(info_seconds=4, press_seconds=9)
 
@@ -96,3 +108,48 @@ def test_facts_survive_a_json_round_trip_in_any_mark_order() -> None:
     doc = msgspec.json.decode(facts_to_json(facts))
     doc["marks"].reverse()
     assert facts_from_json(msgspec.json.encode(doc)) == facts
+
+
+def _registration(unit_id: str, category: str, name: str, time: str) -> GovEvent:
+    return event("unit.registered", time, {"unit_id": unit_id, "name": name,
+                                           "category": category})
+
+
+def test_a_year_is_scored_with_the_registration_in_force_at_its_end() -> None:
+    """A unit re-registered in 2018 (another category, another name) keeps 2017's: the
+    year's result must not change when next year's registry does.  A unit registered
+    only after the year is scored with its first registration."""
+    ledger = Ledger()
+    for doc in [
+        _registration("U1", "county", "旧县", "2017-01-01T00:00:00"),
+        _registration("U1", "municipal", "新局", "2018-03-01T00:00:00"),
+        _registration("U2", "county", "后县", "2018-02-01T00:00:00"),
+        _registration("U2", "municipal", "后局", "2018-09-01T00:00:00"),
+        _registration("U3", "municipal", "甲局", "2017-01-01T00:00:00"),
+        _registration("U3", "county", "甲县", "2017-06-01T00:00:00"),  # within 2017
+        finding("F1", "2017-05-01T10:00:00", 2.0, unit_id="U1"),
+        finding("F2", "2018-05-01T10:00:00", 1.0, unit_id="U1"),
+        finding("F3", "2017-06-01T10:00:00", 1.0, unit_id="U2"),
+    ]:
+        ledger.apply(doc)
+    as_of = at("2019-01-01T00:00:00")
+
+    def units(year: int) -> dict[str, tuple[str | None, str | None]]:
+        result = evaluate(ledger, {year: catalog(year)}, calendar(), law(), year, as_of)
+        stored = [(msgspec.json.decode(msgspec.json.encode(a), type=ItemAssessment), c)
+                  for a, c in assess_all(ledger, calendar(), law(), as_of)]
+        assert summarize(stored, catalog(year), year, as_of) == result  # from storage too
+        return {u.unit_id: (u.category, u.name) for u in result.units}
+
+    assert units(2017) == {"U1": ("county", "旧县"), "U2": ("county", "后县"),
+                           "U3": ("county", "甲县")}
+    assert units(2018) == {"U1": ("municipal", "新局"), "U2": ("municipal", "后局"),
+                           "U3": ("county", "甲县")}
+
+
+def test_an_assessment_stored_before_registrations_were_kept_counts_as_then() -> None:
+    legacy = ItemAssessment(("unit", "U1"), "U1", category="county", name="旧县")
+    created = at("2018-02-01T00:00:00")
+    assert registered_for(legacy, 2018, created) == (UnitInfo("U1", "county", "旧县"), True)
+    assert registered_for(legacy, 2017, created) == (UnitInfo("U1", "county", "旧县"), False)
+    assert registered_for(legacy, 2017) == (UnitInfo("U1", "county", "旧县"), True)
