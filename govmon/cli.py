@@ -31,18 +31,24 @@ def _parse_time(value: str | None, what: str) -> datetime | None:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             raise typer.BadParameter(f"{what}: {value!r} is not an RFC 3339 time") from None
-        if re.search(r"[.,]\d{7}", value):  # Python would truncate them
+        if re.search(r"[.,]\d{7}", value) and parsed.tzinfo is not None:
+            _check_range(what, parsed)  # the plainer problem first
+            # Python would truncate them, where an event's time is rounded.
             raise typer.BadParameter(f"{what}: {value!r} has more than 6 fraction digits "
                                      "outside RFC 3339 form") from None
     if parsed.tzinfo is None:
         raise typer.BadParameter(f"{what}: {value!r} has no UTC offset (e.g. +08:00)")
+    _check_range(what, parsed)
+    return parsed
+
+
+def _check_range(what: str, moment: datetime) -> None:
     from govmon.contract.events import in_range
 
     try:
-        in_range(what, parsed)
+        in_range(what, moment)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    return parsed
 
 
 @app.command()

@@ -3,6 +3,7 @@ so both read the same lines from it."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import IO
 
@@ -12,11 +13,14 @@ UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def open_lines(path: Path, buffering: int = -1) -> IO[bytes]:
-    """``path`` opened for reading bytes, positioned after a leading UTF-8 BOM."""
-    stream = open(path, "rb", buffering=buffering)
+    """``path`` opened for reading bytes, positioned after a leading UTF-8 BOM.  The
+    mark is looked at without reading it (``peek``), so a pipe (``<(zcat f.gz)``,
+    ``/dev/stdin``), which cannot seek back, works too."""
+    stream = io.BufferedReader(io.FileIO(path),
+                               buffering if buffering > 1 else io.DEFAULT_BUFFER_SIZE)
     try:
-        if stream.read(len(UTF8_BOM)) != UTF8_BOM:
-            stream.seek(0)
+        if stream.peek(len(UTF8_BOM))[:len(UTF8_BOM)] == UTF8_BOM:
+            stream.read(len(UTF8_BOM))
     except BaseException:
         stream.close()
         raise

@@ -9,8 +9,11 @@ take (too large, not UTF-8); they are reported with their line numbers.
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 import sys
 from pathlib import Path
+from typing import IO
 
 import msgspec
 from aiokafka import AIOKafkaProducer
@@ -86,8 +89,8 @@ class _Sender:
                 self.refused.extend((numbers[p], f"broker refused: {exc}") for p in positions)
 
 
-async def _produce(bootstrap: str, path: Path, size: int, topic: str, progress: bool
-                   ) -> tuple[int, list[tuple[int, str]]]:
+async def _produce(bootstrap: str, lines: IO[bytes], size: int | None, topic: str,
+                   progress: bool) -> tuple[int, list[tuple[int, str]]]:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
                                 enable_idempotence=True, linger_ms=5,
                                 max_batch_size=256 * 1024, max_request_size=1024 * 1024)
@@ -98,10 +101,11 @@ async def _produce(bootstrap: str, path: Path, size: int, topic: str, progress: 
     numbers: list[int] = []
     records: list[Outgoing] = []
     try:
-        with open_lines(path) as fh, tqdm(total=size, unit="B", unit_scale=True,
-                                          disable=not progress, file=sys.stderr,
-                                          desc="produce") as bar:
-            for number, line in enumerate(fh, start=1):
+        with tqdm(total=size, unit="B", unit_scale=True, disable=not progress,
+                  file=sys.stderr, desc="produce") as bar:
+            read = 0  # counted, not `tell()`: a pipe has no position
+            for number, line in enumerate(lines, start=1):
+                read += len(line)
                 line = line.strip(JSON_SPACE)  # as replay and the codec measure it
                 if not line:
                     continue
@@ -118,11 +122,11 @@ async def _produce(bootstrap: str, path: Path, size: int, topic: str, progress: 
                 records.append((topic, _key(line), line, headers))
                 if len(records) >= CHUNK:
                     await sender.send(numbers, records)
-                    bar.update(fh.tell() - bar.n)
+                    bar.update(read - bar.n)
                     numbers, records = [], []
             await sender.send(numbers, records)
             await sender.finish()
-            bar.update(size - bar.n)
+            bar.update(read - bar.n)
     finally:
         await producer.stop()
     return sender.sent, sorted(refused + sender.refused)
@@ -143,13 +147,16 @@ def stack_bootstrap(settings: Settings) -> str:
 def produce_file(settings: Settings, path: Path, *, topic: str, wait: bool,
                  progress: bool) -> int:
     try:
-        size = path.stat().st_size
+        lines = open_lines(path)
     except OSError as exc:
         print(f"govmon produce: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2
-    bootstrap = stack_bootstrap(settings)
-    sent, refused = run_loop(_produce(bootstrap, path, size, topic, progress),
-                             settings.event_loop)
+    with lines:
+        info = os.fstat(lines.fileno())
+        size = info.st_size if stat.S_ISREG(info.st_mode) else None  # a pipe: unknown
+        bootstrap = stack_bootstrap(settings)
+        sent, refused = run_loop(_produce(bootstrap, lines, size, topic, progress),
+                                 settings.event_loop)
     for number, reason in refused:
         print(f"{path}:{number}: refused: {reason}", file=sys.stderr)
     print(f"sent {sent} lines to {topic}, refused {len(refused)}", file=sys.stderr)

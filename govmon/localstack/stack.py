@@ -112,8 +112,9 @@ def _port_problems(settings: Settings) -> list[str]:
             problems.append(f"{name} and {seen[port]} are both given port {port} "
                             f"({variable(attr)})")
         elif not port_free(port, host):
-            problems.append(f"{name}'s port {host}:{port} is in use by another program "
-                            f"(free it, or choose another with {variable(attr)})")
+            problems.append(f"{name}'s port {host}:{port} is in use (by another program, "
+                            f"or a service left by an earlier `up`): free it, or choose "
+                            f"another with {variable(attr)}")
         seen[port] = name
     return problems
 
@@ -265,10 +266,10 @@ def clean(settings: Settings) -> int:
     paths = _paths(settings)
     failed: list[str] = []
     for key in ("kafka", "pg"):
+        if not paths[key].exists():
+            continue
         try:
             shutil.rmtree(paths[key])
-        except FileNotFoundError:
-            pass
         except OSError as exc:  # e.g. files of another user: say so, never "wiped"
             failed.append(f"{exc.filename or paths[key]}: {exc.strerror or exc}")
     if failed:

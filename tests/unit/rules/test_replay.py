@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -199,3 +201,23 @@ def test_as_of_fraction_digits_round_as_an_events_time_does(tmp_path: Path) -> N
                                    "--as-of", "20171027T100000.1234567+0800"],
                              env={"COLUMNS": "200"})  # the message on one line
     assert odd.exit_code == 2 and "more than 6 fraction digits" in odd.output
+    far = CliRunner().invoke(app, ["replay", str(path), "--year", "2017", "--as-of",
+                                   "9999-12-31T23:59:59.9999999+00:00"], env={"COLUMNS": "200"})
+    assert far.exit_code == 2 and "is a datetime outside" in far.output  # not the digits
+
+
+def test_replay_reads_a_pipe(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`govmon replay <(zcat year.jsonl.gz)`: a pipe cannot seek back after the check
+    for a byte-order mark."""
+    lines = [json.dumps(e, ensure_ascii=False) for e in GOOD]
+    expected = _run(capsys, _write(tmp_path / "plain.jsonl", lines))
+    for bom in (b"", b"\xef\xbb\xbf"):
+        fifo = tmp_path / f"pipe{len(bom)}"
+        os.mkfifo(fifo)
+        writer = threading.Thread(target=lambda f=fifo, b=bom: f.write_bytes(
+            b + "".join(line + "\n" for line in lines).encode()), daemon=True)
+        writer.start()
+        try:
+            assert _run(capsys, fifo) == expected
+        finally:
+            writer.join(30)
