@@ -63,14 +63,17 @@ def web_app(service: Service) -> FastAPI:
 
 
 def readiness(consumer: BatchConsumer) -> tuple[bool, dict[str, Any]]:
-    """Ready = the consumer runs, is not rebalancing and holds at least one partition."""
+    """Ready = the consumer runs and is not rebalancing.  A member the group assigned no
+    partition (more replicas than partitions) is ready as a standby: it is healthy and
+    takes partitions over when another member leaves.  Were it not ready, a Deployment
+    scaled past the partition count would never finish a rollout."""
     if not consumer.started:
         return False, {"reason": "consumer not started"}
     assigned = consumer.assignment()
     if consumer.rebalancing:
         return False, {"reason": "rebalancing", "partitions": len(assigned)}
     if not assigned:
-        return False, {"reason": "no partitions assigned"}
+        return True, {"partitions": 0, "standby": True}
     return True, {"partitions": len(assigned)}
 
 

@@ -1,5 +1,6 @@
-"""`/readyz` (adapters.host): not ready until the consumer runs, has finished a
-rebalance and holds a partition; not ready again while it rebalances.  The consumer is a
+"""`/readyz` (adapters.host): not ready until the consumer runs and has finished a
+rebalance (a member assigned no partition is a ready standby); not ready again while
+it rebalances.  The consumer is a
 stand-in with only what `readiness` reads (started, rebalancing, assignment()): the
 real consumer on the real broker is in tests/integration/test_consumer.py."""
 
@@ -53,7 +54,8 @@ LIFE: list[tuple[str, StandIn, bool, dict[str, Any]]] = [
     ("started, joining", StandIn(True), False, {"reason": "rebalancing", "partitions": 0}),
     ("rebalancing, still holding", StandIn(True, True, {("t", 0), ("t", 1)}), False,
      {"reason": "rebalancing", "partitions": 2}),
-    ("assigned nothing", StandIn(True, False), False, {"reason": "no partitions assigned"}),
+    # more members than partitions: a standby, ready to take over
+    ("assigned nothing", StandIn(True, False), True, {"partitions": 0, "standby": True}),
     ("holds one", StandIn(True, False, {("t", 0)}), True, {"partitions": 1}),
     ("holds three", StandIn(True, False, {("t", 0), ("t", 1), ("u", 0)}), True,
      {"partitions": 3}),
