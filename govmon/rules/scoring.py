@@ -36,12 +36,13 @@ def registered_for(assessment: ItemAssessment, year: int, created: int | None = 
     with its first registration, if it has something in the year.
 
     ``created``: the first registration's instant, for an assessment stored before
-    registrations were kept (its latest registration then counted for every year)."""
+    registrations were kept (its latest registration then counted for every year from
+    ``created`` on, as before)."""
     unit_id = assessment.key[1]
     history = assessment.registrations
     if not history:
         return (UnitInfo(unit_id, assessment.category, assessment.name),
-                created is None or year_of(created) <= year)
+                created is not None and year_of(created) <= year)
     in_force = None
     for registration in history:
         if year_of(registration.at) > year:

@@ -152,4 +152,4 @@ def test_an_assessment_stored_before_registrations_were_kept_counts_as_then() ->
     created = at("2018-02-01T00:00:00")
     assert registered_for(legacy, 2018, created) == (UnitInfo("U1", "county", "旧县"), True)
     assert registered_for(legacy, 2017, created) == (UnitInfo("U1", "county", "旧县"), False)
-    assert registered_for(legacy, 2017) == (UnitInfo("U1", "county", "旧县"), True)
+    assert registered_for(legacy, 2017) == (UnitInfo("U1", "county", "旧县"), False)
