@@ -101,7 +101,7 @@ def _wait_healthy(url: str, timeout: float) -> bool:
 def _port_problems(settings: Settings) -> list[str]:
     """Why a service could not listen, checked before anything starts: a supervisor
     whose service cannot bind would restart it for ever."""
-    from govmon.localstack.kafka import port_free
+    from govmon.localstack.kafka import port_is_free
 
     host = "127.0.0.1" if settings.bind_localhost else "0.0.0.0"
     problems: list[str] = []
@@ -111,7 +111,7 @@ def _port_problems(settings: Settings) -> list[str]:
         if port in seen:
             problems.append(f"{name} and {seen[port]} are both given port {port} "
                             f"({variable(attr)})")
-        elif not port_free(port, host):
+        elif not port_is_free(port, host):
             problems.append(f"{name}'s port {host}:{port} is in use (by another program, "
                             f"or a service left by an earlier `up`): free it, or choose "
                             f"another with {variable(attr)}")

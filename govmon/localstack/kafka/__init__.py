@@ -25,7 +25,7 @@ from govmon.localstack.kafka.broker import start
 from govmon.localstack.kafka.process import (
     find_free_ports,
     free_port,
-    port_free,
+    port_is_free,
     running_pid,
     stop,
 )
@@ -38,7 +38,7 @@ __all__ = [
     "find_free_ports",
     "free_port",
     "infra_dir",
-    "port_free",
+    "port_is_free",
     "running_pid",
     "start",
     "stop",

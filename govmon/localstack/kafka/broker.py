@@ -33,7 +33,7 @@ from govmon.localstack.kafka.process import (
     _tail_text,
     _terminate,
     _write_atomic,
-    port_free,
+    port_is_free,
     running_pid,
 )
 
@@ -99,7 +99,7 @@ def start(
     if port == controller_port:
         raise KafkaLocalError("port and controller_port must differ")
     for p in (port, controller_port):
-        if not port_free(p):
+        if not port_is_free(p):
             raise KafkaLocalError(f"127.0.0.1:{p} is already in use")
 
     java = _java()

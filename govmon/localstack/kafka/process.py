@@ -155,7 +155,7 @@ def free_port() -> int:
     return find_free_ports(1)[0]
 
 
-def port_free(port: int, host: str = "127.0.0.1") -> bool:
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     # SO_REUSEADDR as the JVM's server sockets use it: a TIME_WAIT left by the previous
     # broker on the same port (a restart) does not count as "in use".
     with socket.socket() as sock:
