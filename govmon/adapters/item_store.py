@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import asyncpg
 
 from govmon.adapters.db import WriteConflict
+from govmon.adapters.staging import Staging
 from govmon.handlers.due import Entry
 from govmon.handlers.items import ItemRow
 from govmon.rules import ItemKey, facts_from_json, facts_to_json
@@ -15,6 +16,12 @@ from govmon.rules import ItemKey, facts_from_json, facts_to_json
 _COLUMNS = ("kind, item_id, topic, partition, unit_id, facts, marks, latest_us, version, "
             "assessed_us, next_due_us, deadline_us, alerted_us, breached, pending, "
             "scored_version, scored_digest")
+# `save_items`' rows, in `_COLUMNS`' order (`facts` as text, `breached` comma-joined)
+_STAGED_ROWS = Staging("staged_item_rows", """
+    kind text, item_id text, topic text, partition integer, unit_id text, facts text,
+    marks integer, latest_us bigint, version bigint, assessed_us bigint, next_due_us bigint,
+    deadline_us bigint, alerted_us bigint, breached text, pending boolean,
+    scored_version bigint, scored_digest text""")
 
 
 def _row(record: asyncpg.Record) -> ItemRow:
@@ -54,22 +61,23 @@ async def save_items(conn: asyncpg.Connection, rows: Iterable[ItemRow]) -> None:
     went on), this one's copy lacks that one's events, so it is not written, and
     ``WriteConflict`` makes the caller run the transaction again, from the stored row.
     """
-    # One statement over arrays, not executemany: PostgreSQL plans and runs it once for
-    # the whole batch (several times cheaper per row).  `breached` travels as a
-    # comma-joined string because unnest flattens arrays of arrays; rule ids have no
-    # commas.
+    # One statement for the whole batch, not executemany: PostgreSQL plans and runs it
+    # once (several times cheaper per row).  The rows come by COPY (``staging``);
+    # `breached` as a comma-joined string (rule ids have no commas).
     listed = list(rows)
     if not listed:
         return
+    await _STAGED_ROWS.fill(conn, [
+        (r.kind, r.item_id, r.topic, r.partition, r.unit_id, facts_to_json(r.facts).decode(),
+         r.marks, r.latest_us, r.version, r.assessed_us, r.next_due_us, r.deadline_us,
+         r.alerted_us, ",".join(r.breached), r.pending, r.scored_version, r.scored_digest)
+        for r in listed])
     status = await conn.execute(
         f"""INSERT INTO item_facts ({_COLUMNS})
-            SELECT k, i, t, p, u, f::json, m, l, v, a, n, d, al, string_to_array(b, ','), pe,
-                   sv, sd
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::text[],
-                        $6::text[], $7::integer[], $8::bigint[], $9::bigint[], $10::bigint[],
-                        $11::bigint[], $12::bigint[], $13::bigint[], $14::text[],
-                        $15::boolean[], $16::bigint[], $17::text[])
-              AS x(k, i, t, p, u, f, m, l, v, a, n, d, al, b, pe, sv, sd)
+            SELECT kind, item_id, topic, partition, unit_id, facts::json, marks, latest_us,
+                   version, assessed_us, next_due_us, deadline_us, alerted_us,
+                   string_to_array(breached, ','), pending, scored_version, scored_digest
+            FROM {_STAGED_ROWS.name}
             ON CONFLICT (kind, item_id) DO UPDATE SET
               unit_id = EXCLUDED.unit_id, facts = EXCLUDED.facts, marks = EXCLUDED.marks,
               latest_us = EXCLUDED.latest_us, version = EXCLUDED.version,
@@ -78,15 +86,7 @@ async def save_items(conn: asyncpg.Connection, rows: Iterable[ItemRow]) -> None:
               breached = EXCLUDED.breached, pending = EXCLUDED.pending,
               scored_version = EXCLUDED.scored_version,
               scored_digest = EXCLUDED.scored_digest, updated_at = now()
-            WHERE item_facts.version = EXCLUDED.version - 1""",
-        [r.kind for r in listed], [r.item_id for r in listed], [r.topic for r in listed],
-        [r.partition for r in listed], [r.unit_id for r in listed],
-        [facts_to_json(r.facts).decode() for r in listed], [r.marks for r in listed],
-        [r.latest_us for r in listed], [r.version for r in listed],
-        [r.assessed_us for r in listed], [r.next_due_us for r in listed],
-        [r.deadline_us for r in listed], [r.alerted_us for r in listed],
-        [",".join(r.breached) for r in listed], [r.pending for r in listed],
-        [r.scored_version for r in listed], [r.scored_digest for r in listed])
+            WHERE item_facts.version = EXCLUDED.version - 1""")
     written = int(status.rsplit(" ", 1)[1])  # "INSERT 0 <rows inserted or updated>"
     if written != len(listed):
         raise WriteConflict(f"{len(listed) - written} of {len(listed)} items were stored "

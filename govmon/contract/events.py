@@ -27,6 +27,11 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)  # exclusive
 
 def in_range(field: str, value: datetime) -> None:
     """Refuse ``value`` (of ``field``) outside [EARLIEST, LATEST)."""
+    # Its own year settles all but the first and last years (an offset is under a day):
+    # comparing aware datetimes of different offsets costs ~1.3 us, 4-7 % of what
+    # ingest and timeliness spend on an event, which each pass here.
+    if EARLIEST.year < value.year < LATEST.year - 1:
+        return
     if not EARLIEST <= value < LATEST:
         raise ValueError(f"{field} {value.isoformat()} is a datetime outside the supported "
                          f"range, 1970-01-01T00:00:00Z up to 2200-01-01T00:00:00Z")

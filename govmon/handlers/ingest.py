@@ -4,8 +4,8 @@ headers in and sends what comes out, so the decision is unit-tested without a br
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
 from hashlib import blake2b
+from typing import NamedTuple
 
 from govmon.contract.bindings import Headers, decode_message
 from govmon.contract.codec import InvalidEvent
@@ -40,21 +40,20 @@ class Deduplicator:
         return len(self._seen)
 
 
-@dataclass(frozen=True)
-class Routed:
+# Named tuples rather than frozen dataclasses: one is made per event, and a frozen
+# dataclass's ``__init__`` (~0.75 us) was 6 % of ingest's time.
+class Routed(NamedTuple):
     event: GovEvent
     topic: str
     key: str
     value: bytes  # structured-mode JSON, as received (lossless)
 
 
-@dataclass(frozen=True)
-class Duplicate:
+class Duplicate(NamedTuple):
     event: GovEvent
 
 
-@dataclass(frozen=True)
-class Rejected:
+class Rejected(NamedTuple):
     reason: str
     code: str
 

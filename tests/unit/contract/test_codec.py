@@ -151,7 +151,9 @@ def test_bad_time_inside_data_is_named() -> None:
 
 
 @pytest.mark.parametrize("value", ["9999-12-31T23:59:59-08:00", "0001-01-01T00:00:00+09:00",
-                                   "1969-12-31T23:59:59.999999Z", "2200-01-01T00:00:00Z"])
+                                   "1969-12-31T23:59:59.999999Z", "2200-01-01T00:00:00Z",
+                                   # in range by their local year, out by the instant
+                                   "1970-01-01T07:59:59+08:00", "2199-12-31T19:00:00-05:00"])
 def test_a_time_the_rules_cannot_place_is_refused(value: str) -> None:
     """Such an event once passed ingest and then failed every batch of its partition in
     the event-time services (its year cannot be computed), for ever."""
@@ -167,6 +169,9 @@ def test_a_time_the_rules_cannot_place_is_refused(value: str) -> None:
 def test_the_ends_of_the_supported_range() -> None:
     assert decode_event(json.dumps(_event(time="1970-01-01T00:00:00Z")))
     assert decode_event(json.dumps(_event(time="2199-12-31T23:59:59.999999Z")))
+    # out of range by their local year, in by the instant
+    assert decode_event(json.dumps(_event(time="1969-12-31T20:00:00-05:00")))
+    assert decode_event(json.dumps(_event(time="2200-01-01T07:59:59+08:00")))
 
 
 def test_unknown_type_lists_the_known_ones() -> None:
