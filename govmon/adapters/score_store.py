@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import asyncpg
 import msgspec
 
+from govmon.adapters.staging import Staging
 from govmon.contract.derived import ItemAssessed, ScoreChanged
 from govmon.handlers.scoring import deduction_changes, deduction_key, years_of
 from govmon.rules import Deduction, ItemAssessment, ItemKey, Mark, UnitScore, to_datetime
@@ -26,6 +27,9 @@ from govmon.rules import Deduction, ItemAssessment, ItemKey, Mark, UnitScore, to
 _ASSESSMENT = msgspec.json.Decoder(ItemAssessment)
 UnitYear = tuple[str, int]
 _ENCODE = msgspec.json.Encoder().encode
+# `store_assessments`' rows (``staging``): `y` the years comma-joined, `b` the body
+_STAGED_ASSESSMENTS = Staging("staged_assessments", """
+    k text, i text, u text, v bigint, a bigint, n bigint, c bigint, y text, b text""")
 
 
 def decode_assessment(body: str | bytes) -> ItemAssessment:
@@ -65,29 +69,26 @@ async def store_assessments(conn: asyncpg.Connection, incoming: Iterable[ItemAss
                 if key not in old or old[key]["version"] < item.version]
     if not replaced:
         return []
-    # One statement over arrays (see item_store.save_items); `years` as "2017,2018".
-    # RETURNING names the rows it wrote: a new item another transaction stored
-    # meanwhile with a version as high (a stalled worker racing a partition's new
+    # One statement for all, its rows by COPY (see item_store.save_items); `years` as
+    # "2017,2018".  RETURNING names the rows it wrote: a new item another transaction
+    # stored meanwhile with a version as high (a stalled worker racing a partition's new
     # owner; FOR UPDATE cannot lock a row that did not exist) is skipped, not replaced.
+    await _STAGED_ASSESSMENTS.fill(conn, [
+        (r.new.kind, r.new.item_id, r.new.assessment.unit_id, r.new.version, r.new.assessed_at,
+         r.new.assessment.next_due, r.new.created_at,
+         ",".join(map(str, years_of(r.new.assessment))), _ENCODE(r.new.assessment).decode())
+        for r in replaced])
     written = await conn.fetch(
-        """INSERT INTO assessments (kind, item_id, unit_id, version, assessed_us, next_due_us,
+        f"""INSERT INTO assessments (kind, item_id, unit_id, version, assessed_us, next_due_us,
                                     created_us, years, body)
            SELECT k, i, u, v, a, n, c, string_to_array(y, ',')::integer[], b::json
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
-                       $6::bigint[], $7::bigint[], $8::text[], $9::text[])
-             AS x(k, i, u, v, a, n, c, y, b)
+           FROM {_STAGED_ASSESSMENTS.name}
            ON CONFLICT (kind, item_id) DO UPDATE SET
              unit_id = EXCLUDED.unit_id, version = EXCLUDED.version,
              assessed_us = EXCLUDED.assessed_us, next_due_us = EXCLUDED.next_due_us,
              created_us = EXCLUDED.created_us, years = EXCLUDED.years, body = EXCLUDED.body
            WHERE assessments.version < EXCLUDED.version
-           RETURNING kind, item_id""",
-        [r.new.kind for r in replaced], [r.new.item_id for r in replaced],
-        [r.new.assessment.unit_id for r in replaced], [r.new.version for r in replaced],
-        [r.new.assessed_at for r in replaced], [r.new.assessment.next_due for r in replaced],
-        [r.new.created_at for r in replaced],
-        [",".join(map(str, years_of(r.new.assessment))) for r in replaced],
-        [_ENCODE(r.new.assessment).decode() for r in replaced])
+           RETURNING kind, item_id""")
     if len(written) == len(replaced):
         return replaced
     kept = {(r["kind"], r["item_id"]) for r in written}

@@ -4,7 +4,7 @@ rows a worker knows leaves the table exactly as replacing them all would."""
 from __future__ import annotations
 
 import asyncio
-from typing import cast
+from typing import Any, cast
 
 import asyncpg
 import msgspec
@@ -128,6 +128,13 @@ class _PausedBeforeWrite:
     async def execute(self, query: str, *args: object) -> str:
         await self._turn()
         return await self._conn.execute(query, *args)
+
+    # the write's rows are staged first (``staging``): its first statement is the turn
+    def is_in_transaction(self) -> bool:
+        return self._conn.is_in_transaction()
+
+    async def copy_records_to_table(self, table: str, **kwargs: Any) -> str:
+        return await self._conn.copy_records_to_table(table, **kwargs)
 
 
 async def _raced(url: str) -> tuple[list[int], tuple[str, int]]:
