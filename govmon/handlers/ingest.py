@@ -41,7 +41,8 @@ class Deduplicator:
 
 
 # Named tuples rather than frozen dataclasses: one is made per event, and a frozen
-# dataclass's ``__init__`` (~0.75 us) was 6 % of ingest's time.
+# dataclass's ``__init__`` takes ~0.75 us (a named tuple's ~0.25) of the ~13 us ingest
+# spends on an event.
 class Routed(NamedTuple):
     event: GovEvent
     topic: str
