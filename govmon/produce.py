@@ -135,13 +135,9 @@ async def _produce(bootstrap: str, lines: IO[bytes], size: int | None, topic: st
 def stack_bootstrap(settings: Settings) -> str:
     """KAFKA_BOOTSTRAP_SERVERS, else the broker of the stack `govmon up` started (as
     `govmon report` finds its database); neither: exit, saying so."""
-    if not settings.kafka_bootstrap_servers:
-        from govmon.localstack.stack import running_address
+    from govmon.localstack.stack import server_address
 
-        found = running_address(settings, "kafka")
-        if found is not None:
-            return found
-    return require_bootstrap(settings)
+    return server_address(settings, "kafka") or require_bootstrap(settings)
 
 
 def produce_file(settings: Settings, path: Path, *, topic: str, wait: bool,

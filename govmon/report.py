@@ -50,18 +50,9 @@ from govmon.rules import (
     year_start,
 )
 from govmon.rules.workdays import CalendarGapError
-from govmon.settings import Settings, load_settings
+from govmon.settings import load_settings
 
 _CHUNK = 5000
-
-
-def database_url(settings: Settings) -> str | None:
-    """DATABASE_URL, else the database of the stack `govmon up` started."""
-    if settings.database_url:
-        return settings.database_url
-    from govmon.localstack.stack import running_address
-
-    return running_address(settings, "database")
 
 
 async def year_result(url: str, catalog: Catalog, calendar: WorkCalendar, law: Law,
@@ -113,8 +104,10 @@ async def _read_result(conn: asyncpg.Connection, catalog: Catalog, calendar: Wor
 
 
 def main(year: int, as_of: datetime | None) -> int:
+    from govmon.localstack.stack import server_address
+
     settings = load_settings()
-    url = database_url(settings)
+    url = server_address(settings, "database")
     if not url:
         print("govmon report: DATABASE_URL is not set and no stack is running "
               "(`govmon up`)", file=sys.stderr)

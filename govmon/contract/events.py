@@ -34,7 +34,8 @@ def in_range(field: str, value: datetime) -> None:
         return
     if not EARLIEST <= value < LATEST:
         raise ValueError(f"{field} {value.isoformat()} is a datetime outside the supported "
-                         f"range, 1970-01-01T00:00:00Z up to 2200-01-01T00:00:00Z")
+                         f"range, {EARLIEST:%Y-%m-%dT%H:%M:%SZ} up to "
+                         f"{LATEST:%Y-%m-%dT%H:%M:%SZ}")
 
 
 PositiveDays = Annotated[int, Meta(ge=1, le=366)]

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -184,9 +184,12 @@ def read_state(settings: Settings) -> dict[str, Any]:
     return json.loads(_paths(settings)["state"].read_text())
 
 
-def running_address(settings: Settings, server: str) -> str | None:
-    """The running stack's ``kafka`` or ``database`` address, if `up` started one: what
-    the commands fall back to without KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL."""
+def server_address(settings: Settings, server: Literal["kafka", "database"]) -> str | None:
+    """Where the commands find ``server``: KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL, else
+    the address of the stack `up` started, else None."""
+    configured = settings.kafka_bootstrap_servers if server == "kafka" else settings.database_url
+    if configured:
+        return configured
     try:
         return str(read_state(settings)[server])
     except (OSError, KeyError, ValueError):
