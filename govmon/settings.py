@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     # all of the unit's verdicts, so a small batch costs nearly what a large one does.
     # Under load a fetch then takes what timeliness published over ``fetch_wait``.
     scoring_fetch_min_bytes: int = Field(default=4 * 1024 * 1024, ge=1)
+    # Consumers merge their partitions in the order the records were produced
+    # (adapters.merge), waiting at most ``order_hold`` seconds for a partition that is
+    # behind; false: each fetched buffer as it comes (aiokafka's order).
+    ordered: bool = True
+    order_hold: float = Field(default=2.0, ge=0)
     tick_interval: float = 0.5  # seconds between due-index checks (live deadlines)
     fire_batch: int = 1000  # due items re-assessed per database transaction
     db_retry: float = 300  # seconds to retry an unreachable database (or broker) before crashing

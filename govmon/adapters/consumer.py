@@ -11,9 +11,15 @@ Why not Faust's stream: on this machine a Faust agent reading with ``take_events
 doing nothing else peaks at about 4,300 records/s, aiokafka's ``getmany`` at about
 230,000 (README, "Why aiokafka and not Faust").  The services need 20,000 end to end.
 
+With ``ordered`` the partitions are merged by the records' timestamps: a batch is
+what was produced up to the point every partition that may send more has shown
+(``adapters.merge``), not one partition's buffer after another.  Partitions running
+ahead are paused, so what waits in memory is bounded; a partition that stays silent
+while the broker says it holds more is waited for at most ``hold_for`` seconds.
+
 A rebalance runs in aiokafka's coordinator task, concurrently with a batch: the
 revocation waits for the batches in hand (and their commits) to finish, so no partition
-changes hands with work applied but not committed.
+changes hands with work applied but not committed; what the merge held of it is dropped.
 """
 
 from __future__ import annotations
@@ -23,16 +29,20 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from operator import attrgetter
 from typing import TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from govmon.adapters.batches import die, finish
+from govmon.adapters.merge import FREE, WAIT, ProducedOrder
 from govmon.adapters.metrics import ConsumerLag
 from govmon.settings import Settings
 
 _log = logging.getLogger(__name__)
+_DRAIN = 1 << 30  # records per getmany: no limit
+_STAMP = attrgetter("timestamp")  # when the producer sent it (-1: not known)
 
 # aiokafka's record: topic, partition, offset, key, value, headers
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
@@ -49,6 +59,7 @@ class _Listener(ConsumerRebalanceListener):
             await self.owner.settle(0)  # the batches in hand finish and commit
         except Exception:  # aiokafka would log it and go on: die, as a batch would
             die(_log, "offsets not committed before a rebalance; exiting")
+        self.owner.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self.owner.rebalancing = False
@@ -60,7 +71,8 @@ class BatchConsumer:
     def __init__(self, bootstrap: str, group_id: str, topics: Sequence[str], *,
                  max_records: int, idle_ms: int, session_timeout: float,
                  retry_for: float, fetch_min_bytes: int = 1, fetch_wait_ms: int = 500,
-                 lag: ConsumerLag | None = None, in_flight: int = 1) -> None:
+                 lag: ConsumerLag | None = None, in_flight: int = 1,
+                 ordered: bool = False, hold_for: float = 2.0) -> None:
         self.retry_for = retry_for
         self.fetch_min_bytes = fetch_min_bytes
         # Batches handled at once (``run``): more than one only for a handler that may
@@ -72,6 +84,10 @@ class BatchConsumer:
         self.topics = sorted(topics)
         self.max_records = max_records
         self.idle_ms = idle_ms
+        self.merge: ProducedOrder[TopicPartition, Record] | None = (
+            ProducedOrder(_STAMP) if ordered else None)
+        self.hold_for = hold_for
+        self.silent_since: dict[TopicPartition, float] = {}
         self.batch_lock = asyncio.Lock()
         self.rebalancing = True  # until the first assignment
         self.started = False
@@ -112,19 +128,85 @@ class BatchConsumer:
         being applied; offsets are committed in fetch order, a batch's once it and every
         batch before it have returned.  A stop lets the batches in hand finish and
         commit first."""
+        fetch = self._fetch if self.merge is None else self._fetch_ordered
         while not stopping.is_set():
-            fetched = await self.consumer.getmany(timeout_ms=self.idle_ms,
-                                                  max_records=self.max_records)
-            if not fetched:
+            records, offsets = await fetch()
+            if not records:
                 await self.settle(0)
                 continue
-            records = [record for batch in fetched.values() for record in batch]
-            offsets = {tp: batch[-1].offset + 1 for tp, batch in fetched.items()}
             work = asyncio.ensure_future(finish(handle(records), log, "batch"))
             self.in_hand.append((work, records, offsets))
             await asyncio.sleep(0)  # it starts before the next fetch
             await self.settle(self.in_flight - 1)
         await self.settle(0)
+
+    async def _fetch(self) -> tuple[list[Record], dict[TopicPartition, int]]:
+        fetched = await self.consumer.getmany(timeout_ms=self.idle_ms,
+                                              max_records=self.max_records)
+        records = [record for batch in fetched.values() for record in batch]
+        return records, {tp: batch[-1].offset + 1 for tp, batch in fetched.items()}
+
+    async def _fetch_ordered(self) -> tuple[list[Record], dict[TopicPartition, int]]:
+        """The next batch in produced order: all the fetcher holds goes into the merge,
+        which hands out what it can; until it can, wait (``idle_ms``) for more.
+        Nothing within such a wait: nothing (the consumer is idle)."""
+        assert self.merge is not None
+        wait = 0
+        while True:
+            # All of it: a partition paused (``_pace``) loses what the fetcher holds
+            fetched = await self.consumer.getmany(timeout_ms=wait, max_records=_DRAIN)
+            for tp, batch in fetched.items():
+                self.merge.add(tp, batch)
+            self._pace()
+            records, last = self.merge.take(self.max_records, await self._silent())
+            if records:
+                return records, {tp: record.offset + 1 for tp, record in last.items()}
+            if wait and not fetched:
+                return [], {}
+            wait = self.idle_ms
+
+    def _pace(self) -> None:
+        """Pause the partitions the merge holds several batches of (they are ahead of
+        the others), resume those it has handed out down to one."""
+        assert self.merge is not None
+        paused = self.consumer.paused()
+        for tp in self.consumer.assignment():
+            held = self.merge.size(tp)
+            if held >= 4 * self.max_records and tp not in paused:
+                self.consumer.pause(tp)
+            elif held <= self.max_records and tp in paused:
+                self.consumer.resume(tp)
+
+    async def _silent(self) -> dict[TopicPartition, float]:
+        """The merge's bound for each assigned partition it holds nothing of: ``FREE``
+        once read to the broker's end, else ``WAIT`` - for ``hold_for`` seconds."""
+        assert self.merge is not None
+        bounds: dict[TopicPartition, float] = {}
+        now = time.monotonic()
+        for tp in self.consumer.assignment():
+            if self.merge.size(tp):
+                self.silent_since.pop(tp, None)
+                continue
+            highwater = self.consumer.highwater(tp)
+            try:
+                read_to_end = (highwater is not None
+                               and await self.consumer.position(tp) >= highwater)
+            except IllegalStateError:  # revoked meanwhile
+                read_to_end = True
+            if read_to_end:
+                self.silent_since.pop(tp, None)
+                bounds[tp] = FREE
+            elif now - self.silent_since.setdefault(tp, now) > self.hold_for:
+                bounds[tp] = FREE  # order is an economy: do not stall the rest for it
+            else:
+                bounds[tp] = WAIT
+        return bounds
+
+    def forget(self, revoked: set[TopicPartition]) -> None:
+        if self.merge is not None:
+            self.merge.drop(revoked)
+        for tp in revoked:
+            self.silent_since.pop(tp, None)
 
     async def settle(self, keep: int) -> None:
         """Commit the offsets of the oldest batches in hand once they are applied, until
@@ -169,7 +251,8 @@ def consumer_for(settings: Settings, bootstrap: str, service: str, topics: Seque
     """The consumer of service ``service`` (group ``govmon-<service>``) from settings;
     ``fetch_min_bytes`` in place of ``settings.fetch_min_bytes``."""
     return BatchConsumer(bootstrap, f"govmon-{service}", topics, max_records=max_records,
-                         lag=lag, in_flight=in_flight,
+                         lag=lag, in_flight=in_flight, ordered=settings.ordered,
+                         hold_for=settings.order_hold,
                          idle_ms=int(settings.batch_within * 1000),
                          session_timeout=settings.session_timeout,
                          retry_for=settings.db_retry,

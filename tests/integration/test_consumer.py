@@ -1,17 +1,19 @@
 """The batch consumer with batches in flight (timeliness), on the real broker: the next
 batch is handled while an earlier one is still running, and offsets are committed in
-order, each only once every batch up to it has returned.  And the service's readiness
-(`/readyz`) around a real consumer."""
+order, each only once every batch up to it has returned.  The merge of partitions in
+produced order.  And the service's readiness (`/readyz`) around a real consumer."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
 from collections.abc import Sequence
 
 import httpx
 import pytest
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from govmon.adapters.consumer import BatchConsumer, Record
@@ -156,3 +158,60 @@ def test_ready_once_the_real_consumer_holds_a_partition(clean_kafka: str) -> Non
                for status, body in answers[1:-2]), answers
     assert answers[-2] == (200, {"ready": True, "partitions": 1})
     assert answers[-1] == not_started
+
+
+async def _handed_out(bootstrap: str, *, ordered: bool, count: int
+                      ) -> tuple[list[int], dict[int, int | None]]:
+    """``count`` records produced as one stream over the raw topic's 6 partitions (each
+    stamped 1 ms after the one before), then consumed by a BatchConsumer: the order in
+    which its batches handed them out, and the offsets it committed per partition."""
+    rng = random.Random(3)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        base = int(time.time() * 1000) - count
+        sent = [await producer.send(topics.RAW.name, str(i).encode(), timestamp_ms=base + i,
+                                    partition=rng.randrange(topics.RAW.partitions))
+                for i in range(count)]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    consumer = BatchConsumer(bootstrap, f"govmon-test-ordered-{ordered}", [topics.RAW.name],
+                             max_records=37, idle_ms=100, session_timeout=10, retry_for=10,
+                             ordered=ordered)
+    seen: list[int] = []
+    done = asyncio.Event()
+
+    async def handle(records: Sequence[Record]) -> None:
+        seen.extend(int(record.value) for record in records)
+        if len(seen) >= count:
+            done.set()
+
+    stopping = asyncio.Event()
+    await consumer.start()
+    running = asyncio.ensure_future(consumer.run(handle, stopping, logging.getLogger("test")))
+    try:
+        await asyncio.wait_for(done.wait(), 60)
+    finally:
+        stopping.set()
+        await running
+    try:
+        committed = {p: await consumer.consumer.committed(TopicPartition(topics.RAW.name, p))
+                     for p in range(topics.RAW.partitions)}
+    finally:
+        await consumer.stop()
+    return seen, committed
+
+
+def test_an_ordered_consumer_hands_partitions_out_in_produced_order(clean_kafka: str) -> None:
+    seen, committed = asyncio.run(_handed_out(clean_kafka, ordered=True, count=3000))
+    assert seen == list(range(3000))
+    assert sum(offset or 0 for offset in committed.values()) == 3000  # all, committed
+
+
+def test_without_the_merge_a_backlog_comes_partition_by_partition(clean_kafka: str) -> None:
+    """What the merge is for: aiokafka hands out one partition's fetched buffer, then the
+    next one's."""
+    seen, _ = asyncio.run(_handed_out(clean_kafka, ordered=False, count=3000))
+    assert sorted(seen) == list(range(3000))
+    assert seen != list(range(3000))

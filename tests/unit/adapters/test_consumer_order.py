@@ -1,0 +1,93 @@
+"""How the batch consumer drives its merge (adapters.consumer): which silent partition
+it waits for, and for how long; which partitions it pauses.  aiokafka's consumer is
+replaced by a stand-in that answers as it would; nothing is contacted."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+from aiokafka import TopicPartition
+
+from govmon.adapters.consumer import BatchConsumer
+from govmon.adapters.merge import FREE, WAIT
+
+A, B, C = (TopicPartition("t", p) for p in range(3))
+
+
+class _Fetcher:
+    """aiokafka's consumer as the merge asks it: assignment, high watermarks, positions
+    and pausing."""
+
+    def __init__(self, highwater: dict[TopicPartition, int | None],
+                 position: dict[TopicPartition, int]) -> None:
+        self.highwaters = highwater
+        self.positions = position
+        self.paused_tps: set[TopicPartition] = set()
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.highwaters)
+
+    def highwater(self, tp: TopicPartition) -> int | None:
+        return self.highwaters[tp]
+
+    async def position(self, tp: TopicPartition) -> int:
+        return self.positions[tp]
+
+    def paused(self) -> set[TopicPartition]:
+        return set(self.paused_tps)
+
+    def pause(self, tp: TopicPartition) -> None:
+        self.paused_tps.add(tp)
+
+    def resume(self, tp: TopicPartition) -> None:
+        self.paused_tps.discard(tp)
+
+
+def _consumer(fetcher: _Fetcher, hold_for: float = 60) -> BatchConsumer:
+    consumer = BatchConsumer("127.0.0.1:1", "govmon-test", ["t"], max_records=10,
+                             idle_ms=100, session_timeout=10, retry_for=10, ordered=True,
+                             hold_for=hold_for)
+    consumer.consumer = fetcher  # type: ignore[assignment]
+    return consumer
+
+
+def _records(tp: TopicPartition, *stamps: int) -> list[SimpleNamespace]:
+    return [SimpleNamespace(topic=tp.topic, partition=tp.partition, offset=i, timestamp=s)
+            for i, s in enumerate(stamps)]
+
+
+async def test_a_silent_partition_is_waited_for_only_while_the_broker_holds_more_of_it() -> None:
+    fetcher = _Fetcher({A: 5, B: 7, C: None}, {A: 5, B: 3, C: 0})
+    consumer = _consumer(fetcher)
+    assert consumer.merge is not None
+    consumer.merge.add(A, _records(A, 1))  # type: ignore[arg-type]
+    bounds = await consumer._silent()
+    # A: something held, no bound; B: read to 3 of 7; C: nothing heard of it yet
+    assert bounds == {B: WAIT, C: WAIT}
+    fetcher.positions[B] = 7
+    fetcher.highwaters[C] = 0
+    assert await consumer._silent() == {B: FREE, C: FREE}
+
+
+async def test_a_partition_silent_for_longer_than_the_hold_is_no_longer_waited_for() -> None:
+    consumer = _consumer(_Fetcher({A: 5}, {A: 2}), hold_for=0.05)
+    assert await consumer._silent() == {A: WAIT}
+    await asyncio.sleep(0.1)
+    assert await consumer._silent() == {A: FREE}
+
+
+async def test_partitions_far_ahead_are_paused_and_resumed_once_mostly_handed_out() -> None:
+    fetcher = _Fetcher({A: 100, B: 100}, {A: 0, B: 0})
+    consumer = _consumer(fetcher)
+    assert consumer.merge is not None
+    consumer.merge.add(A, _records(A, *range(40)))  # type: ignore[arg-type]
+    consumer.merge.add(B, _records(B, *range(39)))  # type: ignore[arg-type]
+    consumer._pace()
+    assert fetcher.paused_tps == {A}  # 4 batches of 10 held
+    consumer.merge.take(29, {})  # A 0-14, B 0-13 taken: A holds 25
+    consumer._pace()
+    assert fetcher.paused_tps == {A}
+    consumer.merge.take(30, {})  # A 15-29, B 14-28 taken: A holds 10, B 10
+    consumer._pace()
+    assert fetcher.paused_tps == set()
