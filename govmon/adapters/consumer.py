@@ -166,15 +166,17 @@ class BatchConsumer:
             wait = self.idle_ms
 
     def _pace(self) -> None:
-        """Pause the partitions the merge holds several batches of (they are ahead of
-        the others), resume those it has handed out down to one."""
+        """Pause the partitions the merge holds two batches of (they are ahead of the
+        others: a batch never takes more than one of any partition), resume those it
+        has handed out down to half a batch.  What a service holds is thus at most
+        two batches and a fetch (``max_partition_fetch_bytes``) per partition."""
         assert self.merge is not None
         paused = self.consumer.paused()
         for tp in self.consumer.assignment():
             held = self.merge.size(tp)
-            if held >= 4 * self.max_records and tp not in paused:
+            if held >= 2 * self.max_records and tp not in paused:
                 self.consumer.pause(tp)
-            elif held <= self.max_records and tp in paused:
+            elif held <= self.max_records // 2 and tp in paused:
                 self.consumer.resume(tp)
 
     async def _silent(self) -> dict[TopicPartition, float]:

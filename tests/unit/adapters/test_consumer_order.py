@@ -81,13 +81,13 @@ async def test_partitions_far_ahead_are_paused_and_resumed_once_mostly_handed_ou
     fetcher = _Fetcher({A: 100, B: 100}, {A: 0, B: 0})
     consumer = _consumer(fetcher)
     assert consumer.merge is not None
-    consumer.merge.add(A, _records(A, *range(40)))  # type: ignore[arg-type]
-    consumer.merge.add(B, _records(B, *range(39)))  # type: ignore[arg-type]
+    consumer.merge.add(A, _records(A, *range(20)))  # type: ignore[arg-type]
+    consumer.merge.add(B, _records(B, *range(19)))  # type: ignore[arg-type]
     consumer._pace()
-    assert fetcher.paused_tps == {A}  # 4 batches of 10 held
-    consumer.merge.take(29, {})  # A 0-14, B 0-13 taken: A holds 25
+    assert fetcher.paused_tps == {A}  # 2 batches of 10 held
+    consumer.merge.take(19, {})  # A 0-9, B 0-8 taken: A holds 10
     consumer._pace()
     assert fetcher.paused_tps == {A}
-    consumer.merge.take(30, {})  # A 15-29, B 14-28 taken: A holds 10, B 10
+    consumer.merge.take(10, {})  # A 10-14, B 9-13 taken: A holds 5, B 5
     consumer._pace()
     assert fetcher.paused_tps == set()
