@@ -29,7 +29,6 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from operator import attrgetter
 from typing import TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
@@ -42,7 +41,13 @@ from govmon.settings import Settings
 
 _log = logging.getLogger(__name__)
 _DRAIN = 1 << 30  # records per getmany: no limit
-_STAMP = attrgetter("timestamp")  # when the producer sent it (-1: not known)
+
+
+def _stamp(record: Record) -> int:
+    """When the producer sent it (-1: not known; None in Kafka's oldest format)."""
+    stamp = record.timestamp
+    return stamp if stamp is not None else -1
+
 
 # aiokafka's record: topic, partition, offset, key, value, headers
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
@@ -85,7 +90,7 @@ class BatchConsumer:
         self.max_records = max_records
         self.idle_ms = idle_ms
         self.merge: ProducedOrder[TopicPartition, Record] | None = (
-            ProducedOrder(_STAMP) if ordered else None)
+            ProducedOrder(_stamp) if ordered else None)
         self.hold_for = hold_for
         self.silent_since: dict[TopicPartition, float] = {}
         self.batch_lock = asyncio.Lock()
@@ -155,14 +160,16 @@ class BatchConsumer:
         while True:
             # All of it: a partition paused (``_pace``) loses what the fetcher holds
             fetched = await self.consumer.getmany(timeout_ms=wait, max_records=_DRAIN)
+            received = int(time.time() * 1000)
             for tp, batch in fetched.items():
-                self.merge.add(tp, batch)
+                self.merge.add(tp, batch, received)
             self._pace()
             records, last = self.merge.take(self.max_records, await self._silent())
             if records:
                 return records, {tp: record.offset + 1 for tp, record in last.items()}
             if wait and not fetched:
                 return [], {}
+            await self.settle(self.in_flight)  # commit what is done while waiting
             wait = self.idle_ms
 
     def _pace(self) -> None:
@@ -181,7 +188,8 @@ class BatchConsumer:
 
     async def _silent(self) -> dict[TopicPartition, float]:
         """The merge's bound for each assigned partition it holds nothing of: ``FREE``
-        once read to the broker's end, else ``WAIT`` - for ``hold_for`` seconds."""
+        once read to the broker's end, else ``WAIT`` (more in the broker, or nothing
+        fetched yet since the assignment) - for ``hold_for`` seconds."""
         assert self.merge is not None
         bounds: dict[TopicPartition, float] = {}
         now = time.monotonic()
@@ -189,12 +197,12 @@ class BatchConsumer:
             if self.merge.size(tp):
                 self.silent_since.pop(tp, None)
                 continue
-            highwater = self.consumer.highwater(tp)
             try:
+                highwater = self.consumer.highwater(tp)
                 read_to_end = (highwater is not None
                                and await self.consumer.position(tp) >= highwater)
-            except IllegalStateError:  # revoked meanwhile
-                read_to_end = True
+            except (IllegalStateError, AssertionError):  # revoked meanwhile (aiokafka
+                read_to_end = True  # asserts the assignment in `highwater`)
             if read_to_end:
                 self.silent_since.pop(tp, None)
                 bounds[tp] = FREE

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from itertools import accumulate
+from itertools import accumulate, repeat
 from operator import itemgetter
 from typing import Generic, TypeVar
 
@@ -62,6 +62,8 @@ class _Held(Generic[R]):
 
 
 class ProducedOrder(Generic[P, R]):
+    """The merge.  Keys are whole numbers (milliseconds): ``take`` bisects their range."""
+
     def __init__(self, stamp: Callable[[R], int]) -> None:
         self.stamp = stamp
         self.held: dict[P, _Held[R]] = {}
@@ -70,15 +72,18 @@ class ProducedOrder(Generic[P, R]):
         # several producers write one partition) and the merge always moves on.
         self.latest: dict[P, int] = {}
 
-    def add(self, partition: P, records: Iterable[R]) -> None:
+    def add(self, partition: P, records: Iterable[R], ceiling: int) -> None:
+        """Hold ``records`` (the partition's next ones), received at ``ceiling``: a
+        stamp later than that is a producer's clock running ahead, and would hold the
+        partition back by as much (and everything after it, keys never falling)."""
         held = self.held.get(partition)
         if held is None:
             held = self.held[partition] = _Held()
         records = list(records)
         if not records:
             return
-        keys = list(accumulate(map(self.stamp, records), max,
-                               initial=self.latest.get(partition, -1)))
+        stamps = map(min, map(self.stamp, records), repeat(ceiling))
+        keys = list(accumulate(stamps, max, initial=self.latest.get(partition, -1)))
         del keys[0]
         held.keys += keys
         held.records += records

@@ -13,6 +13,7 @@ from govmon.adapters.consumer import BatchConsumer
 from govmon.adapters.merge import FREE, WAIT
 
 A, B, C = (TopicPartition("t", p) for p in range(3))
+NOW = 10**6  # ms: every stamp here is earlier
 
 
 class _Fetcher:
@@ -24,6 +25,17 @@ class _Fetcher:
         self.highwaters = highwater
         self.positions = position
         self.paused_tps: set[TopicPartition] = set()
+        self.fetches: list[dict[TopicPartition, list[SimpleNamespace]]] = []
+
+    async def getmany(self, *partitions: TopicPartition, timeout_ms: int,
+                      max_records: int) -> dict[TopicPartition, list[SimpleNamespace]]:
+        if self.fetches:
+            fetched = self.fetches.pop(0)
+            for tp, records in fetched.items():  # taken from aiokafka: its position moves
+                self.positions[tp] = records[-1].offset + 1
+            return fetched
+        await asyncio.sleep(timeout_ms / 1000)
+        return {}
 
     def assignment(self) -> set[TopicPartition]:
         return set(self.highwaters)
@@ -52,16 +64,16 @@ def _consumer(fetcher: _Fetcher, hold_for: float = 60) -> BatchConsumer:
     return consumer
 
 
-def _records(tp: TopicPartition, *stamps: int) -> list[SimpleNamespace]:
-    return [SimpleNamespace(topic=tp.topic, partition=tp.partition, offset=i, timestamp=s)
-            for i, s in enumerate(stamps)]
+def _records(tp: TopicPartition, *stamps: int, first: int = 0) -> list[SimpleNamespace]:
+    return [SimpleNamespace(topic=tp.topic, partition=tp.partition, offset=first + i,
+                            timestamp=s) for i, s in enumerate(stamps)]
 
 
 async def test_a_silent_partition_is_waited_for_only_while_the_broker_holds_more_of_it() -> None:
     fetcher = _Fetcher({A: 5, B: 7, C: None}, {A: 5, B: 3, C: 0})
     consumer = _consumer(fetcher)
     assert consumer.merge is not None
-    consumer.merge.add(A, _records(A, 1))  # type: ignore[arg-type]
+    consumer.merge.add(A, _records(A, 1), NOW)  # type: ignore[arg-type]
     bounds = await consumer._silent()
     # A: something held, no bound; B: read to 3 of 7; C: nothing heard of it yet
     assert bounds == {B: WAIT, C: WAIT}
@@ -81,8 +93,8 @@ async def test_partitions_far_ahead_are_paused_and_resumed_once_mostly_handed_ou
     fetcher = _Fetcher({A: 100, B: 100}, {A: 0, B: 0})
     consumer = _consumer(fetcher)
     assert consumer.merge is not None
-    consumer.merge.add(A, _records(A, *range(20)))  # type: ignore[arg-type]
-    consumer.merge.add(B, _records(B, *range(19)))  # type: ignore[arg-type]
+    consumer.merge.add(A, _records(A, *range(20)), NOW)  # type: ignore[arg-type]
+    consumer.merge.add(B, _records(B, *range(19)), NOW)  # type: ignore[arg-type]
     consumer._pace()
     assert fetcher.paused_tps == {A}  # 2 batches of 10 held
     consumer.merge.take(19, {})  # A 0-9, B 0-8 taken: A holds 10
@@ -91,3 +103,34 @@ async def test_partitions_far_ahead_are_paused_and_resumed_once_mostly_handed_ou
     consumer.merge.take(10, {})  # A 10-14, B 9-13 taken: A holds 5, B 5
     consumer._pace()
     assert fetcher.paused_tps == set()
+
+
+async def test_a_fetch_hands_out_merged_batches_and_their_offsets() -> None:
+    fetcher = _Fetcher({A: 3, B: 2}, {A: 0, B: 0})
+    consumer = _consumer(fetcher)
+    fetcher.fetches = [{A: _records(A, 1, 4, 6)}, {B: _records(B, 2, 5)}]
+    records, offsets = await consumer._fetch_ordered()
+    # A alone, B not fetched yet (0 of 2): it waits for B's, then goes up to the
+    # earlier of the two latest (B's 5); A's 6 waits for B to be known read to its end
+    assert [(r.partition, r.offset) for r in records] == [(0, 0), (1, 0), (0, 1), (1, 1)]
+    assert offsets == {A: 2, B: 2}
+    records, offsets = await consumer._fetch_ordered()
+    assert [(r.partition, r.offset) for r in records] == [(0, 2)]
+    assert offsets == {A: 3}
+    assert await consumer._fetch_ordered() == ([], {})  # idle: nothing within a wait
+
+
+async def test_a_fetch_waits_for_a_silent_partition_no_longer_than_the_hold() -> None:
+    fetcher = _Fetcher({A: 1, B: 5}, {A: 1, B: 0})  # B: 5 in the broker, none come
+    consumer = _consumer(fetcher, hold_for=0.3)
+    fetcher.fetches = [{A: _records(A, 7)}]
+    started = asyncio.get_running_loop().time()
+    calls = 1
+    records, offsets = await consumer._fetch_ordered()
+    while not records:  # the service's loop asks again after each idle wait
+        calls += 1
+        records, offsets = await consumer._fetch_ordered()
+    assert [(r.partition, r.offset) for r in records] == [(0, 0)]
+    assert offsets == {A: 1}
+    assert asyncio.get_running_loop().time() - started >= 0.3
+    assert calls > 1
