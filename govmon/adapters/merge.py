@@ -42,7 +42,7 @@ _second = itemgetter(1)
 class _Held(Generic[R]):
     """One partition's records not handed out yet: ``records[start:]``, with their keys.
     Lists and an index rather than a deque, so that a batch's share is found by
-    bisection and cut by slicing (C loops): ~0.3 us per record in all."""
+    bisection and cut by slicing (C loops): ~0.5 us per record with 120,000 held."""
 
     __slots__ = ("keys", "records", "start")
 
