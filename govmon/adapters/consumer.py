@@ -197,7 +197,7 @@ class BatchConsumer:
             if self.merge.size(tp):
                 self.silent_since.pop(tp, None)
                 continue
-            try:
+            try:  # not self.highwater: its None for a revoked partition would read WAIT
                 highwater = self.consumer.highwater(tp)
                 read_to_end = (highwater is not None
                                and await self.consumer.position(tp) >= highwater)

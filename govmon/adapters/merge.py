@@ -113,7 +113,7 @@ class ProducedOrder(Generic[P, R]):
         bound = min(bound, min(empty.values(), default=FREE))
         ends = {part: bisect_right(h.keys, bound, h.start) for part, h in held.items()}
         if sum(ends[part] - h.start for part, h in held.items()) > limit:
-            ends = self._first(limit, held, ends)
+            ends = self._ends_of_earliest(limit, held, ends)
         pairs: list[tuple[int, R]] = []
         last: dict[P, R] = {}
         for part, h in held.items():
@@ -126,7 +126,8 @@ class ProducedOrder(Generic[P, R]):
         return list(map(_second, pairs)), last
 
     @staticmethod
-    def _first(limit: int, held: Mapping[P, _Held[R]], ends: Mapping[P, int]) -> dict[P, int]:
+    def _ends_of_earliest(limit: int, held: Mapping[P, _Held[R]], ends: Mapping[P, int]
+                          ) -> dict[P, int]:
         """Where each partition's share of the ``limit`` earliest records ends: all
         records keyed below the least key K that more than ``limit`` records reach,
         then records keyed K partition by partition."""
