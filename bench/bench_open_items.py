@@ -94,7 +94,7 @@ async def open_items(stack: Stack, url: str, count: int, fire: int) -> None:
         started = time.perf_counter()
         popped = engine.index.pop_due(first_due, 1)
         one = time.perf_counter() - started
-        engine.index.push(popped[0][0], first_due, popped[0][1], popped[0][2])
+        engine.index.push(popped[0][0], first_due, popped[0][1], popped[0][2], 1)
         print(f"   popping the earliest due item from the full heap: {one * 1e6:.0f} µs")
         clock = first_due + (fire - 1) * 1_000_000
         started = time.perf_counter()

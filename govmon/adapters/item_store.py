@@ -9,7 +9,7 @@ import asyncpg
 
 from govmon.adapters.db import WriteConflict
 from govmon.adapters.staging import Staging
-from govmon.handlers.due import Entry
+from govmon.handlers.due import PENDING, Entry
 from govmon.handlers.items import ItemRow
 from govmon.rules import ItemKey, facts_from_json, facts_to_json
 
@@ -127,11 +127,11 @@ async def due_entries(conn: asyncpg.Connection, topic: str, partition: int) -> l
            FROM listed, unnest(listed.kinds, listed.item_ids) AS x(kind, item_id)
            WHERE f.kind = x.kind AND f.item_id = x.item_id""")
     records = await conn.fetch(
-        """SELECT kind, item_id, next_due_us, pending FROM item_facts
+        """SELECT kind, item_id, next_due_us, pending, version FROM item_facts
            WHERE topic = $1 AND partition = $2 AND (next_due_us IS NOT NULL OR pending)""",
         topic, partition)
-    return [(-1 if r["pending"] or r["next_due_us"] is None else r["next_due_us"],
-             r["kind"], r["item_id"]) for r in records]
+    return [(PENDING if r["pending"] or r["next_due_us"] is None else r["next_due_us"],
+             r["kind"], r["item_id"], r["version"]) for r in records]
 
 
 async def flagged(conn: asyncpg.Connection, partitions: list[tuple[str, int]]

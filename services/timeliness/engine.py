@@ -63,7 +63,7 @@ from govmon.contract.derived import (
     WatermarkAdvanced,
     encode,
 )
-from govmon.handlers.due import DueIndex
+from govmon.handlers.due import PENDING, DueIndex
 from govmon.handlers.items import (
     ItemRow,
     Located,
@@ -317,7 +317,10 @@ class TimelinessEngine:
         for row, _ in results:
             if row.next_due_us is not None:
                 self.index.push((row.topic, row.partition), row.next_due_us, row.kind,
-                                row.item_id)
+                                row.item_id, row.version)
+            else:
+                self.index.close((row.topic, row.partition), row.kind, row.item_id,
+                                 row.version)
         self.metrics.assessed.labels(cause=cause).inc(len(results))
         self.metrics.due_index.set(len(self.index))
 
@@ -334,7 +337,7 @@ class TimelinessEngine:
         self.flags_due = now + FLAGS_EVERY
         for topic, partition, kind, item_id in await self.db.transact(
                 partial(flagged, partitions=held)):
-            self.index.push((topic, partition), -1, kind, item_id)
+            self.index.push((topic, partition), PENDING, kind, item_id, 0)  # (any version)
 
     async def _sync_partitions(self) -> None:
         """Follow the consumer's assignment: rebuild the heaps of new partitions from

@@ -36,11 +36,11 @@ async def _scenario(url: str) -> None:
 
         async with conn.transaction():
             entries = await due_entries(conn, TOPIC, 0)
-        assert sorted(entries) == [(-1, "case", "C-0"), (500, "case", "C-due")]
+        assert sorted(entries) == [(-1, "case", "C-0", 1), (500, "case", "C-due", 1)]
         assert await conn.fetchval("SELECT count(*) FROM unpublished_verdicts") == 0
         # the entry's item in another partition is flagged for that partition's owner
         async with conn.transaction():
-            assert await due_entries(conn, TOPIC, 1) == [(-1, "case", "C-1")]
+            assert await due_entries(conn, TOPIC, 1) == [(-1, "case", "C-1", 1)]
 
         # firing judges and stores the item, which clears its flag
         async with conn.transaction():
@@ -50,7 +50,7 @@ async def _scenario(url: str) -> None:
             row.version, row.pending = row.version + 1, False  # as ``rejudge`` leaves it
             await save_items(conn, [row])
         async with conn.transaction():
-            assert await due_entries(conn, TOPIC, 0) == [(500, "case", "C-due")]
+            assert await due_entries(conn, TOPIC, 0) == [(500, "case", "C-due", 1)]
             assert await lock_items(conn, [("case", "C-0")], due_by=0) == {}
     finally:
         await conn.close()
