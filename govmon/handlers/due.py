@@ -117,20 +117,23 @@ class DueIndex:
              version: int) -> None:
         """The judgement at ``version`` made the item due at ``due``."""
         entry = (due, kind, item_id, version)
-        for heap in self._both(partition):
+        # in neither: a revoked partition's items belong to another worker now
+        heap = self._heaps.get(partition)
+        if heap is not None:
+            heap.add(entry)
+            heappush(heap.heap, entry)
+        if self._expected and (heap := self._expected.get(partition)) is not None:
             heap.add(entry)
             heappush(heap.heap, entry)
 
     def close(self, partition: Hashable, kind: str, item_id: str, version: int) -> None:
         """The judgement at ``version`` left the item nothing due: entries pushed
         before it need not be looked up when they come due."""
-        for heap in self._both(partition):
+        heap = self._heaps.get(partition)
+        if heap is not None:
             heap.close(kind, item_id, version)
-
-    def _both(self, partition: Hashable) -> list[_Heap]:
-        # none: a revoked partition's items belong to another worker now
-        return [heap for heap in (self._heaps.get(partition), self._expected.get(partition))
-                if heap is not None]
+        if self._expected and (heap := self._expected.get(partition)) is not None:
+            heap.close(kind, item_id, version)
 
     def pop_due(self, clock: int, limit: int) -> list[tuple[Hashable, str, str]]:
         """Up to ``limit`` distinct items due at or before ``clock``, earliest first
