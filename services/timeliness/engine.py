@@ -5,9 +5,9 @@ Per batch: one transaction folds the events into their items' stored facts and j
 each touched item at the service clock; then the verdicts are published and awaited;
 only then does the handler return, so the batch's offsets are committed after both
 (``govmon.adapters.consumer``).  In event-time mode the watermark the batch moved fires
-the items it made due in the same step, so `produce --wait` cannot return early, and
-then goes to scoring itself (``WatermarkAdvanced``) - from the last batch started only
-(see below).
+the items it made due in the same step, so `produce --wait` cannot return early (the
+batch's verdicts go out in one publish with the first of those), and then goes to
+scoring itself (``WatermarkAdvanced``) - from the last batch started only (see below).
 
 Batches in flight (``settings.timeliness_in_flight``, two by default): while one waits
 for PostgreSQL and the broker, the next is decoded, folded and judged - the worker was
@@ -144,17 +144,19 @@ class TimelinessEngine:
             clock, saved = await self._fold_all(marked(located, self.shared))
             folded = time.perf_counter()
             await asyncio.shield(previous)  # the batch before has published and fired
-            for part in saved:
-                await self._publish(part, "event")
             if clock is not None:
                 self.metrics.events.inc(len(located))
                 self.metrics.clock.set(clock / 1e6)
-            if self.event_time and clock is not None:
+            if not self.event_time or clock is None:
+                await self._publish([(part, "event") for part in saved])
+            else:
                 # deadlines the watermark has just passed, then the watermark itself -
                 # at least where a batch before this one fired (its clock may be later:
-                # batches in flight judge at the latest clock seen when they start)
+                # batches in flight judge at the latest clock seen when they start).
+                # The batch's verdicts go out with the first of them: one wait for the
+                # broker in the turn, not two (none of its items is due by its clock).
                 clock = max(clock, self.fired_at)
-                await self._fire(clock, announce=number)
+                await self._fire(clock, announce=number, along=saved)
                 if self.db.interrupted != self.interrupted:  # see _sync_partitions
                     async with self.rebuilding:
                         await self._sync_partitions()
@@ -259,12 +261,14 @@ class TimelinessEngine:
             self.known = max(self.known, stored)
         return stored
 
-    async def _fire(self, clock: int, *, announce: int | None = None) -> None:
+    async def _fire(self, clock: int, *, announce: int | None = None,
+                    along: Sequence[Saved] = ()) -> None:
         """Judge, store and publish what is due at ``clock``.  ``announce`` (event time,
         after batch number ``announce``): the watermark goes out with the last of them,
         or alone, so scoring never sees the clock pass a deadline before the breach it
         causes - unless a later batch has started meanwhile: it may have judged (and
-        will publish) a breach due by then, so it announces instead."""
+        will publish) a breach due by then, so it announces instead.  ``along``: a
+        batch's judged items, published before the first of them."""
         async def work(conn: asyncpg.Connection, keys: list[tuple[str, str]]) -> Saved:
             rows = await lock_items(conn, keys, due_by=clock)
             results = [(row, rejudge(row, clock, self.calendar, self.law, self.policy))
@@ -278,30 +282,36 @@ class TimelinessEngine:
             keys = [(kind, item_id) for _, kind, item_id in due]
             saved = await self.confirmed.transact(partial(work, keys=keys)) if due else ([], None)
             ours = last and announce is not None and announce == self.batches
-            await self._publish(saved, "deadline", clock if ours else None)
+            await self._publish([*((part, "event") for part in along), (saved, "deadline")],
+                                clock if ours else None)
+            along = ()
             if last:
                 return
 
-    async def _publish(self, saved: Saved, cause: str, watermark: int | None = None) -> None:
-        """Publish the judged items' messages and await the broker.  ``watermark``
-        (event time, a batch's clock): also the clock's progress for scoring when it is
-        past what this worker last announced (before the batch's offsets are committed)."""
-        results, entry = saved
+    async def _publish(self, parts: Sequence[tuple[Saved, str]],
+                       watermark: int | None = None) -> None:
+        """Publish the judged items' messages, each part's in turn, and await the broker
+        (a part: what one transaction judged, and why: ``event`` or ``deadline``).
+        ``watermark`` (event time, a batch's clock): also the clock's progress for
+        scoring when it is past what this worker last announced (before the batch's
+        offsets are committed)."""
         if watermark is not None and watermark <= self.announced:
             watermark = None
-        if not results and watermark is None:
+        if not any(results for (results, _), _ in parts) and watermark is None:
             return
         records: list[tuple[bytes, bytes]] = []
         breaches: Counter[str] = Counter()  # counted here, then one metric update each:
         warnings = 0  # a `labels()` per message was 3 % of the worker's time
-        for row, judged in results:
-            for key, message in messages(row.kind, row.item_id, row.version, row.assessed_us,
-                                         row.marks, judged, created_at(row, judged)):
-                records.append((key.encode(), encode(message)))
-                if isinstance(message, DeadlineBreached):
-                    breaches[message.rule] += 1
-                elif isinstance(message, WarningIssued):
-                    warnings += 1
+        for (results, _), _ in parts:
+            for row, judged in results:
+                for key, message in messages(row.kind, row.item_id, row.version,
+                                             row.assessed_us, row.marks, judged,
+                                             created_at(row, judged)):
+                    records.append((key.encode(), encode(message)))
+                    if isinstance(message, DeadlineBreached):
+                        breaches[message.rule] += 1
+                    elif isinstance(message, WarningIssued):
+                        warnings += 1
         for rule, count in breaches.items():
             self.metrics.breaches.labels(rule=rule).inc(count)
         if warnings:
@@ -312,16 +322,17 @@ class TimelinessEngine:
             await self.publish(records)
         if watermark is not None:
             self.announced = watermark
-        if entry is not None:
-            self.confirmed.add(entry)
-        for row, _ in results:
-            if row.next_due_us is not None:
-                self.index.push((row.topic, row.partition), row.next_due_us, row.kind,
-                                row.item_id, row.version)
-            else:
-                self.index.close((row.topic, row.partition), row.kind, row.item_id,
-                                 row.version)
-        self.metrics.assessed.labels(cause=cause).inc(len(results))
+        for (results, entry), cause in parts:
+            if entry is not None:
+                self.confirmed.add(entry)
+            for row, _ in results:
+                if row.next_due_us is not None:
+                    self.index.push((row.topic, row.partition), row.next_due_us, row.kind,
+                                    row.item_id, row.version)
+                else:
+                    self.index.close((row.topic, row.partition), row.kind, row.item_id,
+                                     row.version)
+            self.metrics.assessed.labels(cause=cause).inc(len(results))
         self.metrics.due_index.set(len(self.index))
 
     async def _adopt_flags(self) -> None:
