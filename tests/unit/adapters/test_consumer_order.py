@@ -5,6 +5,7 @@ replaced by a stand-in that answers as it would; nothing is contacted."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from types import SimpleNamespace
 
 from aiokafka import TopicPartition
@@ -26,6 +27,7 @@ class _Fetcher:
         self.positions = position
         self.paused_tps: set[TopicPartition] = set()
         self.fetches: list[dict[TopicPartition, list[SimpleNamespace]]] = []
+        self.commits: list[dict[TopicPartition, int]] = []
 
     async def getmany(self, *partitions: TopicPartition, timeout_ms: int,
                       max_records: int) -> dict[TopicPartition, list[SimpleNamespace]]:
@@ -54,6 +56,9 @@ class _Fetcher:
 
     def resume(self, tp: TopicPartition) -> None:
         self.paused_tps.discard(tp)
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        self.commits.append(dict(offsets))
 
 
 def _consumer(fetcher: _Fetcher, hold_for: float = 60) -> BatchConsumer:
@@ -134,3 +139,64 @@ async def test_a_fetch_waits_for_a_silent_partition_no_longer_than_the_hold() ->
     assert offsets == {A: 1}
     assert asyncio.get_running_loop().time() - started >= 0.3
     assert calls > 1
+
+
+class _Handler:
+    """A service's batch handler that holds each batch until released."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+        self.release = asyncio.Event()
+
+    async def __call__(self, records: list[SimpleNamespace]) -> None:
+        self.batches.append([r.offset for r in records])
+        await self.release.wait()
+        self.release.clear()
+
+
+async def _until(condition: object, within: float = 2.0) -> None:
+    for _ in range(int(within / 0.01)):
+        if callable(condition) and condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not met in time")
+
+
+async def test_the_next_batch_is_fetched_while_one_runs_and_topped_up_when_handed() -> None:
+    fetcher = _Fetcher({A: 3}, {A: 0})
+    consumer = _consumer(fetcher)  # one batch in flight, up to 10 records
+    fetcher.fetches = [{A: _records(A, 1, 2, 3)}, {A: _records(A, 4, 5, first=3)}]
+    handle, stopping = _Handler(), asyncio.Event()
+    run = asyncio.ensure_future(consumer.run(handle, stopping,  # type: ignore[arg-type]
+                                             logging.getLogger("test")))
+    await _until(lambda: handle.batches == [[0, 1, 2]] and not fetcher.fetches)
+    # 3-4 were fetched while 0-2 ran; 5 comes before 0-2 are done
+    fetcher.fetches.append({A: _records(A, 6, first=5)})
+    handle.release.set()
+    await _until(lambda: len(handle.batches) == 2)
+    assert handle.batches[1] == [3, 4, 5]  # handed out with what came meanwhile
+    handle.release.set()
+    await _until(lambda: len(fetcher.commits) == 2)
+    stopping.set()
+    await asyncio.wait_for(run, 2)
+    assert fetcher.commits == [{A: 3}, {A: 6}]  # each once its batch was applied
+
+
+async def test_a_batch_fetched_before_a_rebalance_keeps_only_partitions_still_held() -> None:
+    fetcher = _Fetcher({A: 3, B: 2}, {A: 0, B: 0})
+    consumer = _consumer(fetcher)
+    fetcher.fetches = [{A: _records(A, 1, 2, 3), B: _records(B, 1, 2)},
+                       {A: _records(A, 4, 5, first=3), B: _records(B, 4, 5, first=2)}]
+    handle, stopping = _Handler(), asyncio.Event()
+    run = asyncio.ensure_future(consumer.run(handle, stopping,  # type: ignore[arg-type]
+                                             logging.getLogger("test")))
+    await _until(lambda: len(handle.batches) == 1 and not fetcher.fetches)
+    del fetcher.highwaters[B]  # a rebalance gave B to another member meanwhile
+    handle.release.set()
+    await _until(lambda: len(handle.batches) == 2)
+    handle.release.set()
+    await _until(lambda: len(fetcher.commits) == 2)
+    stopping.set()
+    await asyncio.wait_for(run, 2)
+    # B's 2-3 are the new owner's to read from the last commit
+    assert handle.batches[1] == [2, 3, 4] and fetcher.commits[1] == {A: 5}
