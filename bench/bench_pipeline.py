@@ -1,7 +1,8 @@
 """Pipeline benchmark on a throw-away local stack (Kafka + PostgreSQL + the services).
 
-    .venv/bin/python bench/bench_pipeline.py [--events 100000] [--rate 2000] [--seconds 15]
-                                             [--open-items 1000000] [--fire 20000]
+    .venv/bin/python bench/bench_pipeline.py [--events 100000] [--units 100] [--rate 2000]
+                                             [--seconds 15] [--open-items 1000000]
+                                             [--fire 20000]
 
 1. end to end, event-time mode: a simulated year through ingest -> timeliness ->
    scoring until every group has committed everything (`produce --wait`): events/s;
@@ -59,13 +60,18 @@ def host_speed() -> str:
     return f"reference loop (10^7 empty iterations): {time.perf_counter() - started:.2f} s"
 
 
-def _year(scratch: Path, name: str, events: int, seed: int) -> tuple[Path, Stats]:
-    """A simulated year of ``events`` over 100 units, written to ``scratch/name``:
-    its path and the writer's counts."""
+def _year(scratch: Path, name: str, events: int, seed: int, units: int = 100
+          ) -> tuple[Path, Stats]:
+    """A simulated year of ``events`` over ``units`` units, written to
+    ``scratch/name``: its path and the writer's counts.  Events per unit set the year's
+    density (items per unit, and so what each judgement and rescoring costs); 1,000 is
+    the benchmark's, and ``--units`` with ``--events`` in proportion gives a longer
+    run of the same year."""
     from govmon.simulate import generate, write_jsonl
 
     path = scratch / name
-    return path, write_jsonl(generate(year=2017, units=100, events=events, seed=seed), path)
+    return path, write_jsonl(generate(year=2017, units=units, events=events, seed=seed),
+                             path)
 
 
 def _produce(stack: Stack, path: Path) -> None:
@@ -77,8 +83,8 @@ def _produce(stack: Stack, path: Path) -> None:
                  topic="gov.events.raw", wait=False, progress=False)
 
 
-def end_to_end(stack: Stack, scratch: Path, events: int) -> str:
-    path, stats = _year(scratch, "year.jsonl", events, seed=1)
+def end_to_end(stack: Stack, scratch: Path, events: int, units: int = 100) -> str:
+    path, stats = _year(scratch, "year.jsonl", events, seed=1, units=units)
     url = stack.database("bench_e2e")
     stack.run_services(url, GOVMON_CLOCK="event")
     before = stack.cpu_seconds()
@@ -100,14 +106,14 @@ def end_to_end(stack: Stack, scratch: Path, events: int) -> str:
     return url
 
 
-def warm_up(stack: Stack, scratch: Path, events: int) -> None:
+def warm_up(stack: Stack, scratch: Path, events: int, units: int = 100) -> None:
     """The pipeline once, unmeasured, on a throw-away database.  The raw consume (3.)
     warms up the broker's fetch and produce paths, not those of consumer groups, offset
     commits and several producers at once: without this the first run on a stack cost
     the broker 1.3-2.8 times the CPU per event of the runs after it (7 series of runs),
     and after a warm-up of 30,000 events still ~1.3 times; after one as large as the
     measured run, ~1.1 times.  A broker that has run for a while is warm."""
-    path, stats = _year(scratch, "warm-up.jsonl", events, seed=3)
+    path, stats = _year(scratch, "warm-up.jsonl", events, seed=3, units=units)
     stack.run_services(stack.database("bench_warm_up"), GOVMON_CLOCK="event")
     started = time.perf_counter()
     _produce(stack, path)
@@ -127,10 +133,10 @@ async def _analyze(url: str) -> None:
     await execute_sql(url, "ANALYZE")
 
 
-def catch_up(stack: Stack, scratch: Path, events: int) -> None:
+def catch_up(stack: Stack, scratch: Path, events: int, units: int = 100) -> None:
     """A backlog produced while the services are down, then worked off: how fast the
     pipeline catches up after an outage, with the producer's CPU out of the picture."""
-    path, stats = _year(scratch, "backlog.jsonl", events, seed=2)
+    path, stats = _year(scratch, "backlog.jsonl", events, seed=2, units=units)
     stack.stop_services()
     _produce(stack, path)
     url = stack.database("bench_catch_up")
@@ -271,6 +277,7 @@ def raw_consume(stack: Stack) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--rate", type=int, default=2_000)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--open-items", type=int, default=1_000_000)
@@ -286,11 +293,11 @@ def main() -> int:
             # JIT-compiling (~7 s of CPU on this machine), which a broker that has run for
             # months does not - and which would otherwise be charged to the pipeline.
             raw_consume(stack)
-            warm_up(stack, scratch, args.events)
+            warm_up(stack, scratch, args.events, args.units)
             print(f"   host speed before 1: {host_speed()}")
-            asyncio.run(_settle(end_to_end(stack, scratch, args.events)))
+            asyncio.run(_settle(end_to_end(stack, scratch, args.events, args.units)))
             latency(stack, args.rate, args.seconds)
-            catch_up(stack, scratch, args.events)
+            catch_up(stack, scratch, args.events, args.units)
             print(f"   host speed after 2 and catching up: {host_speed()}")
             stack.stop_services()
             if args.open_items > 0:

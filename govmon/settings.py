@@ -43,10 +43,11 @@ class Settings(BaseSettings):
     # A batch is what the consumer has fetched, up to this many records: one database
     # transaction and one offset commit each.  Under load batches grow (throughput);
     # when idle each record goes at once (latency).
-    # 10,000 since partitions are merged in produced order: a batch's publish and
-    # firing take turns with the batch before's, a wait per batch that halving the
-    # number of batches halves (docs/performance.md, twelfth session).
-    batch_size: int = 10_000  # timeliness, scoring
+    # 20,000: a batch spans fewer days of a denser year, and an item whose events fall
+    # into two batches is judged and written twice; with batches of 10,000 a year of
+    # 300,000 events cost timeliness ~30 % more per event than one of 100,000
+    # (docs/performance.md, twelfth and thirteenth sessions).
+    batch_size: int = 20_000  # timeliness, scoring
     # Batches timeliness works on at once: the next one is folded while the one before
     # waits for PostgreSQL and the broker (adapters.consumer; 1: one after the other).
     timeliness_in_flight: int = Field(default=2, ge=1, le=4)
