@@ -19,7 +19,8 @@ while the broker says it holds more is waited for at most ``hold_for`` seconds.
 
 A rebalance runs in aiokafka's coordinator task, concurrently with a batch: the
 revocation waits for the batches in hand (and their commits) to finish, so no partition
-changes hands with work applied but not committed; what the merge held of it is dropped.
+changes hands with work applied but not committed; what the merge held of it is dropped,
+and so is a batch fetched but not handed over yet (``run``).
 """
 
 from __future__ import annotations
@@ -145,9 +146,14 @@ class BatchConsumer:
             if self._unfinished() >= self.in_flight:
                 await self._slot()
                 records, offsets = await self._top_up(records, offsets)
-            # A rebalance while it waited: what another member now holds is theirs to
-            # read from the last commit (a partition given back to this one is read
-            # again from there too: applied twice, which is harmless).
+            if stopping.is_set() or self.rebalancing:
+                # Not handed over: stopping, or a rebalance under way (aiokafka still
+                # reports the old assignment).  Nothing of it is committed, and the
+                # next assignment reads every partition again from its commit.
+                continue
+            # A rebalance came and went while it waited: what another member now holds
+            # is theirs to read from the last commit (a partition given back to this
+            # one is read again from there too: applied twice, which is harmless).
             records, offsets = self._assigned_only(records, offsets)
             if not records:
                 continue

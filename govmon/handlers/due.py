@@ -10,7 +10,10 @@ the judgement that pushed it, since judgements of one item may be published, and
 pushed, out of order), or that a newer judgement closed the item; an entry popped
 behind a newer one is dropped here.  Only what it is sure of: an item it has no
 record of, and a ``PENDING`` entry, go to storage as before.  What is remembered is
-one dictionary slot per item in the heap (the entry is the heap's own tuple).
+one dictionary slot per item in the heap (the entry is the heap's own tuple), and a
+small object per item closed while its entry waits.  The stale entries themselves stay
+in the heap until they come due, and a pop drops them without counting them against
+its limit.
 Rebuilt from storage on assignment.
 """
 

@@ -153,8 +153,8 @@ class TimelinessEngine:
                 # deadlines the watermark has just passed, then the watermark itself -
                 # at least where a batch before this one fired (its clock may be later:
                 # batches in flight judge at the latest clock seen when they start).
-                # The batch's verdicts go out with the first of them: one wait for the
-                # broker in the turn, not two (none of its items is due by its clock).
+                # The batch's verdicts go out with the first round of them, before its
+                # breaches: one wait for the broker in the turn where there were two.
                 clock = max(clock, self.fired_at)
                 await self._fire(clock, announce=number, along=saved)
                 if self.db.interrupted != self.interrupted:  # see _sync_partitions

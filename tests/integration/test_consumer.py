@@ -52,6 +52,7 @@ async def _scenario(bootstrap: str) -> None:
         assert log == ["start b'r0'", "start b'r1'", "end b'r1'"]  # no third: 2 in flight
         # r2 is taken from the fetcher (the next batch is fetched while those in hand
         # run), not started
+        assert await consumer.consumer.position(tp) == 3
         assert await consumer.consumer.committed(tp) is None  # r1 done, r0 not: nothing
         gate.set()
         for _ in range(600):
@@ -68,12 +69,12 @@ async def _scenario(bootstrap: str) -> None:
 
 
 async def _r2_within_reach(consumer: BatchConsumer, tp: TopicPartition) -> None:
-    """Wait until the consumer holds r2: what its next fetch (``getmany``) would hand out
-    at once, without asking the broker.  All three records were in the log before the
-    consumer's first fetch, so a fetch response that reports the high watermark 3 carries
-    every record from its fetch position (at most 2, as r2 was not handed out) up to it,
-    and aiokafka's fetcher keeps them until they are taken.  Only then does "no third
-    batch started" say that the in-flight limit held it back, not a slow fetch."""
+    """Wait until the consumer has fetched up to r2.  All three records were in the log
+    before the consumer's first fetch, so a fetch response that reports the high
+    watermark 3 carries every record from its fetch position up to it, and the run loop
+    takes r2 from aiokafka's fetcher at once (it fetches the next batch while those in
+    hand run).  Only then does "no third batch started" say that the in-flight limit
+    held it back, not a slow fetch."""
     for _ in range(200):
         if consumer.highwater(tp.topic, tp.partition) == 3:
             return

@@ -57,8 +57,9 @@ def test_an_item_closed_is_not_looked_up_when_its_old_entry_comes_due() -> None:
 
 
 def test_what_is_not_known_goes_to_storage() -> None:
-    """Only what the index is sure of is dropped: a closure older than nothing it
-    holds, an entry whose record went with an earlier pop, a pending flag."""
+    """Only what the index is sure of is dropped: an item closed before any entry of
+    it was pushed, an entry older than the loaded row, and a pending flag all come out
+    (storage decides)."""
     index = DueIndex()
     index.load(P, [(5, "case", "c1", 3)])
     index.close(P, "case", "c2", 9)  # c2 has no entry yet
@@ -133,10 +134,12 @@ def test_the_newest_due_time_always_comes_out() -> None:
                 index.push(P, due, "case", item, version)
             if item not in newest or newest[item][0] < version:
                 newest[item] = (version, due, step)
+            assert index.remembered() <= len(index)
             if rng.random() < 0.4:
                 clock += rng.randint(0, 8)
                 for _, _, popped in index.pop_due(clock, rng.randint(1, 3)):
                     returned.setdefault(popped, []).append(step)
+                assert index.remembered() <= len(index)
         while len(index):
             for _, _, popped in index.pop_due(1000, 2):
                 returned.setdefault(popped, []).append(len(judgements))
