@@ -45,9 +45,13 @@ class _Heap:
         self.heap: list[Entry] = []
         self.newest: dict[str, dict[str, Entry | _Closed]] = {}
 
+    def push(self, entry: Entry) -> None:
+        self.add(entry)
+        heappush(self.heap, entry)
+
     def add(self, entry: Entry) -> None:
         """Remember ``entry`` if it is newer than what is; the caller puts it in the
-        heap."""
+        heap (``push``, or ``load`` for a whole partition at once)."""
         due, kind, item_id, version = entry
         if due == PENDING:
             return
@@ -123,11 +127,9 @@ class DueIndex:
         # in neither: a revoked partition's items belong to another worker now
         heap = self._heaps.get(partition)
         if heap is not None:
-            heap.add(entry)
-            heappush(heap.heap, entry)
+            heap.push(entry)
         if self._expected and (heap := self._expected.get(partition)) is not None:
-            heap.add(entry)
-            heappush(heap.heap, entry)
+            heap.push(entry)
 
     def close(self, partition: Hashable, kind: str, item_id: str, version: int) -> None:
         """The judgement at ``version`` left the item nothing due: entries pushed

@@ -189,18 +189,23 @@ class TimelinessEngine:
         try:
             free = [m for m in marks if m[0] not in claim.shared]
             if free:
-                done.append(await self.confirmed.transact(partial(self._fold, marks=free)))
-                self._track(done[-1][1][0])
+                done.append(await self._fold_committed(free))
             if claim.shared:
                 await claim.wait()
-                shared = [m for m in marks if m[0] in claim.shared]
-                done.append(await self.confirmed.transact(partial(self._fold, marks=shared)))
-                self._track(done[-1][1][0])
+                done.append(await self._fold_committed(
+                    [m for m in marks if m[0] in claim.shared]))
         except BaseException:
             self.claims.release(claim, failed=True)
             raise
         self.claims.release(claim)
         return max(clock for clock, _ in done), [saved for _, saved in done]
+
+    async def _fold_committed(self, marks: list[Marked]) -> tuple[int, Saved]:
+        """``_fold`` as its own transaction; once committed, its items go into the due
+        index (``_track``)."""
+        clock, saved = await self.confirmed.transact(partial(self._fold, marks=marks))
+        self._track(saved[0])
+        return clock, saved
 
     async def _fold(self, conn: asyncpg.Connection, marks: list[Marked]
                     ) -> tuple[int, Saved]:
