@@ -61,10 +61,11 @@ class _Fetcher:
         self.commits.append(dict(offsets))
 
 
-def _consumer(fetcher: _Fetcher, hold_for: float = 60) -> BatchConsumer:
+def _consumer(fetcher: _Fetcher, hold_for: float = 60, idle_ms: int = 100,
+              in_flight: int = 1) -> BatchConsumer:
     consumer = BatchConsumer("127.0.0.1:1", "govmon-test", ["t"], max_records=10,
-                             idle_ms=100, session_timeout=10, retry_for=10, ordered=True,
-                             hold_for=hold_for)
+                             idle_ms=idle_ms, session_timeout=10, retry_for=10, ordered=True,
+                             hold_for=hold_for, in_flight=in_flight)
     consumer.consumer = fetcher  # type: ignore[assignment]
     consumer.rebalancing = False  # as once the group has assigned the partitions
     return consumer
@@ -219,3 +220,70 @@ async def test_a_batch_fetched_while_a_rebalance_is_under_way_is_not_handed_out(
     stopping.set()
     await asyncio.wait_for(run, 2)
     assert handle.batches == [[0, 1, 2]] and fetcher.commits == [{A: 3}]
+
+
+class _Holds:
+    """A batch handler that holds batch number n (from 1) until ``release(n)``."""
+
+    def __init__(self, *held: int) -> None:
+        self.batches: list[list[int]] = []
+        self.gates = {n: asyncio.Event() for n in held}
+
+    def release(self, number: int) -> None:
+        self.gates[number].set()
+
+    def release_all(self) -> None:
+        for gate in self.gates.values():
+            gate.set()
+
+    async def __call__(self, records: list[SimpleNamespace]) -> None:
+        self.batches.append([r.offset for r in records])
+        gate = self.gates.get(len(self.batches))
+        if gate is not None:
+            await gate.wait()
+
+
+async def test_a_finished_batch_is_committed_at_once_while_the_fetch_waits_for_records(
+        ) -> None:
+    fetcher = _Fetcher({A: 3}, {A: 0})
+    consumer = _consumer(fetcher, idle_ms=30_000)  # an idle fetch waits 30 s
+    fetcher.fetches = [{A: _records(A, 1, 2, 3)}]
+    handle, stopping = _Holds(1), asyncio.Event()
+    run = asyncio.ensure_future(consumer.run(handle, stopping,  # type: ignore[arg-type]
+                                             logging.getLogger("test")))
+    await _until(lambda: handle.batches == [[0, 1, 2]] and not fetcher.fetches)
+    try:
+        await asyncio.sleep(0.05)  # the loop is in its idle fetch now
+        handle.release(1)
+        await _until(lambda: fetcher.commits == [{A: 3}], within=1.0)
+    finally:  # a consumer that fails the test must not hang it
+        handle.release_all()
+        run.cancel()
+
+
+async def test_a_slot_freed_takes_the_next_batch_while_a_later_one_still_runs() -> None:
+    """Two in flight: the first finishes, the second runs on; the batch fetched
+    meanwhile goes at once - even after a fetch that found nothing (the loop used to
+    wait there for every batch in hand)."""
+    fetcher = _Fetcher({A: 5}, {A: 0})
+    consumer = _consumer(fetcher, idle_ms=50, in_flight=2)
+    fetcher.fetches = [{A: _records(A, 1, 2, 3)}, {A: _records(A, 4, 5, first=3)}]
+    handle, stopping = _Holds(1, 2), asyncio.Event()
+    run = asyncio.ensure_future(consumer.run(handle, stopping,  # type: ignore[arg-type]
+                                             logging.getLogger("test")))
+    try:
+        await _until(lambda: len(handle.batches) == 2)
+        await asyncio.sleep(0.2)  # fetches that find nothing
+        fetcher.highwaters[A] = 6
+        fetcher.fetches.append({A: _records(A, 6, first=5)})
+        handle.release(1)
+        await _until(lambda: len(handle.batches) == 3)
+        assert handle.batches[2] == [5] and not handle.gates[2].is_set()
+        assert fetcher.commits == [{A: 3}]  # the first batch's, at once
+        handle.release(2)
+        await _until(lambda: fetcher.commits == [{A: 3}, {A: 5}, {A: 6}])
+        stopping.set()
+        await asyncio.wait_for(run, 2)
+    finally:  # a consumer that fails the test must not hang it
+        handle.release_all()
+        run.cancel()
