@@ -89,15 +89,17 @@ class Stack:
                 assert time.monotonic() < deadline, f"{name} not ready"
                 time.sleep(0.3)
 
-    def drained(self, within: float, poll: float = 0.5) -> None:
-        """Wait until the pipeline's consumer groups have caught up; if they do not, say
-        which service is where (alive or its exit code, its log's last lines) before
-        failing, since the scratch folder and its logs go with the run."""
+    def drained(self, within: float, poll: float = 0.5) -> float:
+        """Wait until the pipeline's consumer groups have caught up, and return when
+        that was first seen (``time.monotonic()``, ``wait_for_groups``); if they do not,
+        say which service is where (alive or its exit code, its log's last lines)
+        before failing, since the scratch folder and its logs go with the run."""
         from govmon.adapters.kafka_progress import wait_for_groups
         from govmon.contract.topics import PIPELINE
 
         try:
-            asyncio.run(wait_for_groups(self.bootstrap, PIPELINE, within=within, poll=poll))
+            return asyncio.run(wait_for_groups(self.bootstrap, PIPELINE, within=within,
+                                               poll=poll))
         except TimeoutError:
             for name, (proc, _) in self.procs.items():
                 state = "running" if proc.poll() is None else f"exited {proc.returncode}"

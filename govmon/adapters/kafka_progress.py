@@ -66,11 +66,14 @@ async def wait_for_groups(
     *,
     within: float,
     poll: float = 0.5,
-) -> dict[str, int]:
+) -> float:
     """Wait until every group has no lag, twice in a row (a later group's input may
-    still grow while an earlier one drains).  Returns the last lags seen."""
+    still grow while an earlier one drains).  Returns when the first of those two
+    rounds had read every lag (``time.monotonic()``): the pipeline was drained by then,
+    which a benchmark times (the second round only confirms it)."""
     deadline = time.monotonic() + within
     clean_rounds = 0
+    clean_since = 0.0
     lags: dict[str, int] = {}
     probe: _Probe | None = None
     try:
@@ -88,8 +91,10 @@ async def wait_for_groups(
                     await _close_quietly(probe)
                     probe = None
             clean_rounds = clean_rounds + 1 if not any(lags.values()) else 0
+            if clean_rounds == 1:
+                clean_since = time.monotonic()
             if clean_rounds >= 2:
-                return lags
+                return clean_since
             await asyncio.sleep(poll)
     finally:
         if probe is not None:
