@@ -274,17 +274,16 @@ class BatchConsumer:
                 self.consumer.resume(tp)
 
     async def _silent(self) -> dict[TopicPartition, float]:
-        """The merge's bound for each assigned partition: ``FREE`` once read to the
-        broker's end (whether the merge holds some of it or not); for one it holds
-        nothing of that may have more (more in the broker, or nothing fetched yet since
-        the assignment) ``WAIT`` - for ``hold_for`` seconds."""
+        """The merge's bound for each assigned partition it holds nothing of: ``FREE``
+        once read to the broker's end, else ``WAIT`` (more in the broker, or nothing
+        fetched yet since the assignment) - for ``hold_for`` seconds."""
         assert self.merge is not None
         bounds: dict[TopicPartition, float] = {}
         now = time.monotonic()
         for tp in self.consumer.assignment():
-            holding = self.merge.size(tp) > 0
-            if holding:
+            if self.merge.size(tp):
                 self.silent_since.pop(tp, None)
+                continue
             try:  # not self.highwater: its None for a revoked partition would read WAIT
                 highwater = self.consumer.highwater(tp)
                 read_to_end = (highwater is not None
@@ -294,8 +293,6 @@ class BatchConsumer:
             if read_to_end:
                 self.silent_since.pop(tp, None)
                 bounds[tp] = FREE
-            elif holding:
-                continue  # bounded by its last record held
             elif now - self.silent_since.setdefault(tp, now) > self.hold_for:
                 bounds[tp] = FREE  # order is an economy: do not stall the rest for it
             else:

@@ -106,14 +106,10 @@ class ProducedOrder(Generic[P, R]):
         """Up to ``limit`` held records in produced order (ties: partition by partition,
         each in offset order), as far as it is known: up to the earliest of the
         partitions' latest held records and of ``empty``, the bound of each partition
-        with nothing held (``WAIT``, ``FREE``).  A partition held and given ``FREE``
-        (read to its end) bounds nothing: no record of it may come before its last
-        held one (without that, what its last record held back came out one take
-        later: a batch of its own, a few records, in every service).  Also each
-        partition's last record taken (its offset is the one to commit)."""
+        with nothing held (``WAIT``, ``FREE``).  Also each partition's last record
+        taken (its offset is the one to commit)."""
         held = {part: h for part, h in self.held.items() if len(h)}
-        bound = min((h.keys[-1] for part, h in held.items() if empty.get(part) != FREE),
-                    default=FREE)
+        bound = min((h.keys[-1] for h in held.values()), default=FREE)
         bound = min(bound, min(empty.values(), default=FREE))
         ends = {part: bisect_right(h.keys, bound, h.start) for part, h in held.items()}
         if sum(ends[part] - h.start for part, h in held.items()) > limit:

@@ -82,12 +82,10 @@ async def test_a_silent_partition_is_waited_for_only_while_the_broker_holds_more
     assert consumer.merge is not None
     consumer.merge.add(A, _records(A, 1), NOW)  # type: ignore[arg-type]
     bounds = await consumer._silent()
-    # A: something held, read to its end; B: read to 3 of 7; C: nothing heard of it yet
-    assert bounds == {A: FREE, B: WAIT, C: WAIT}
+    # A: something held, no bound; B: read to 3 of 7; C: nothing heard of it yet
+    assert bounds == {B: WAIT, C: WAIT}
     fetcher.positions[B] = 7
     fetcher.highwaters[C] = 0
-    assert await consumer._silent() == {A: FREE, B: FREE, C: FREE}
-    fetcher.highwaters[A] = 9  # more of A in the broker: its last record held bounds
     assert await consumer._silent() == {B: FREE, C: FREE}
 
 
@@ -119,22 +117,14 @@ async def test_a_fetch_hands_out_merged_batches_and_their_offsets() -> None:
     consumer = _consumer(fetcher)
     fetcher.fetches = [{A: _records(A, 1, 4, 6)}, {B: _records(B, 2, 5)}]
     records, offsets = await consumer._fetch_ordered()
-    # A alone, B not fetched yet (0 of 2): it waits for B's; then both are read to
-    # their ends, so nothing bounds the merge (A's 6 is not held back for B)
-    assert [(r.partition, r.offset) for r in records] == [
-        (0, 0), (1, 0), (0, 1), (1, 1), (0, 2)]
-    assert offsets == {A: 3, B: 2}
-    assert await consumer._fetch_ordered() == ([], {})  # idle: nothing within a wait
-
-
-async def test_a_partition_with_more_in_the_broker_bounds_the_merge_by_its_last_record(
-        ) -> None:
-    fetcher = _Fetcher({A: 5, B: 2}, {A: 0, B: 0})  # A: 5 in the broker, 3 fetched
-    consumer = _consumer(fetcher)
-    fetcher.fetches = [{A: _records(A, 1, 4, 6), B: _records(B, 2, 7)}]
+    # A alone, B not fetched yet (0 of 2): it waits for B's, then goes up to the
+    # earlier of the two latest (B's 5); A's 6 waits for B to be known read to its end
+    assert [(r.partition, r.offset) for r in records] == [(0, 0), (1, 0), (0, 1), (1, 1)]
+    assert offsets == {A: 2, B: 2}
     records, offsets = await consumer._fetch_ordered()
-    assert [(r.partition, r.offset) for r in records] == [(0, 0), (1, 0), (0, 1), (0, 2)]
-    assert offsets == {A: 3, B: 1}  # B's 7 waits: A's next may come before it
+    assert [(r.partition, r.offset) for r in records] == [(0, 2)]
+    assert offsets == {A: 3}
+    assert await consumer._fetch_ordered() == ([], {})  # idle: nothing within a wait
 
 
 async def test_a_fetch_waits_for_a_silent_partition_no_longer_than_the_hold() -> None:
@@ -210,7 +200,7 @@ async def test_a_batch_fetched_before_a_rebalance_keeps_only_partitions_still_he
     stopping.set()
     await asyncio.wait_for(run, 2)
     # B's 2-3 are the new owner's to read from the last commit
-    assert handle.batches[1] == [3, 4] and fetcher.commits[1] == {A: 5}
+    assert handle.batches[1] == [2, 3, 4] and fetcher.commits[1] == {A: 5}
 
 
 async def test_a_batch_fetched_while_a_rebalance_is_under_way_is_not_handed_out() -> None:

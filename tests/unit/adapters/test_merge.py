@@ -31,15 +31,6 @@ def test_buffers_come_out_interleaved_by_stamp() -> None:
     assert _names(merge.take(100, {"a": FREE})) == ["b3"]  # a is read to its end
 
 
-def test_a_partition_read_to_its_end_bounds_nothing_with_records_held() -> None:
-    merge = _merge()
-    merge.add("a", [("a1", 1), ("a2", 4)], NOW)
-    merge.add("b", [("b1", 2), ("b2", 7)], NOW)
-    assert _names(merge.take(100, {})) == ["a1", "b1", "a2"]  # b2 waits for a's next
-    merge.add("a", [("a3", 5)], NOW)
-    assert _names(merge.take(100, {"a": FREE})) == ["a3", "b2"]  # none of a before a3
-
-
 def test_a_silent_partition_that_may_have_more_stops_the_merge() -> None:
     merge = _merge()
     merge.add("a", [("a1", 5)], NOW)
