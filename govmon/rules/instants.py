@@ -130,8 +130,10 @@ def rfc3339(at: int) -> str:
     """RFC 3339 in +08:00; whole seconds unless the instant has a fraction.
 
     Day deadlines (...23:59:59.999999) print as 23:59:59 because that is how the rules
-    phrase them; the microsecond is dropped only for that one pattern.  Formatted by
-    hand (not datetime.isoformat) because a year's report prints ~10^5 of them.
+    phrase them; the microsecond is dropped only for that one instant of each day (an
+    event at 10:00:00.999999 keeps its fraction: printed as 10:00:00 it read almost a
+    second early).  Formatted by hand (not datetime.isoformat) because a year's report
+    prints ~10^5 of them.
     """
     text = _rfc3339_memo.get(at)
     if text is not None:
@@ -145,8 +147,9 @@ def rfc3339(at: int) -> str:
     seconds, micro = divmod(rest, US_PER_SECOND)
     minutes, second = divmod(seconds, 60)
     hour, minute = divmod(minutes, 60)
-    fraction = "" if micro in (0, 999_999) else f".{micro:06d}"
+    end_of_day = rest == US_PER_DAY - 1
+    fraction = "" if micro == 0 or end_of_day else f".{micro:06d}"
     text = f"{date_text}T{hour:02d}:{minute:02d}:{second:02d}{fraction}+08:00"
-    if micro == 999_999 and len(_rfc3339_memo) < 100_000:
+    if end_of_day and len(_rfc3339_memo) < 100_000:
         _rfc3339_memo[at] = text
     return text

@@ -111,3 +111,20 @@ def test_coverage_warning_from_december() -> None:
     assert warning is not None and "2027" in warning and "calendar_overrides.toml" in warning
     assert coverage_warning(cal, date(2025, 12, 31)) is None  # 2026 is covered
     assert "2031" in (coverage_warning(cal, date(2031, 5, 1)) or "")
+
+
+def test_rfc3339_drops_the_microsecond_only_of_a_day_deadline() -> None:
+    from datetime import datetime
+
+    from govmon.rules import rfc3339
+    from govmon.rules.instants import instant
+
+    def at(text: str) -> int:
+        return instant(datetime.fromisoformat(text))
+
+    assert rfc3339(at("2017-03-01T23:59:59.999999+08:00")) == "2017-03-01T23:59:59+08:00"
+    assert rfc3339(at("2017-03-01T10:00:00.999999+08:00")) == (
+        "2017-03-01T10:00:00.999999+08:00")
+    assert rfc3339(at("2017-03-01T10:00:00.500000+08:00")) == (
+        "2017-03-01T10:00:00.500000+08:00")
+    assert rfc3339(at("2017-03-01T02:00:00+00:00")) == "2017-03-01T10:00:00+08:00"
