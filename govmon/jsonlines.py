@@ -12,16 +12,56 @@ from typing import IO
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
+class _AfterHead(io.RawIOBase):
+    """A pipe's first bytes, read ahead to look for the mark, then the rest of it: a
+    pipe cannot seek back, and one read of it may return fewer bytes than the mark's
+    three (a writer that sends the mark, or part of it, on its own)."""
+
+    def __init__(self, head: bytes, raw: io.FileIO) -> None:
+        super().__init__()
+        self.head = head
+        self.raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self.head:
+            count = min(len(buffer), len(self.head))
+            buffer[:count] = self.head[:count]
+            self.head = self.head[count:]
+            return count
+        return self.raw.readinto(buffer)
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
 def open_lines(path: Path, buffering: int = -1) -> IO[bytes]:
-    """``path`` opened for reading bytes, positioned after a leading UTF-8 BOM.  The
-    mark is looked at without reading it (``peek``), so a pipe (``<(zcat f.gz)``,
-    ``/dev/stdin``), which cannot seek back, works too."""
-    stream = io.BufferedReader(io.FileIO(path),
-                               buffering if buffering > 1 else io.DEFAULT_BUFFER_SIZE)
+    """``path`` opened for reading bytes, positioned after a leading UTF-8 BOM.  A pipe
+    (``<(zcat f.gz)``, ``/dev/stdin``) works too: its first bytes, read until there are
+    three or it ends, are handed out again unless they are the mark."""
+    size = buffering if buffering > 1 else io.DEFAULT_BUFFER_SIZE
+    raw = io.FileIO(path)
     try:
-        if stream.peek(len(UTF8_BOM))[:len(UTF8_BOM)] == UTF8_BOM:
-            stream.read(len(UTF8_BOM))
+        head = b""
+        while len(head) < len(UTF8_BOM):
+            chunk = raw.read(len(UTF8_BOM) - len(head))
+            if not chunk:
+                break
+            head += chunk
+        if head == UTF8_BOM:
+            head = b""
+        if not head or not raw.seekable():
+            source: io.RawIOBase = _AfterHead(head, raw) if head else raw
+        else:
+            raw.seek(0)  # a file: read from its start, at full speed
+            source = raw
+        return io.BufferedReader(source, size)
     except BaseException:
-        stream.close()
+        raw.close()
         raise
-    return stream

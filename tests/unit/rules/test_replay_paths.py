@@ -199,3 +199,35 @@ def test_every_path_refuses_nul_text_and_lines_over_the_limit_alike(
     large = _replay(file, partitioned, native=native, max_bytes=2000)
     assert [r["line"] for r in large["rejected"]] == [3]
     assert large["units"] == _replay(file, partitioned, native=native)["units"]
+
+
+def test_a_byte_order_mark_split_across_a_pipes_first_writes_is_skipped() -> None:
+    """A pipe hands out what its writer wrote so far: the mark's bytes may come one by
+    one.  Lines without a mark come through whole, however they were cut."""
+    import os
+    import threading
+    import time
+
+    from govmon.jsonlines import open_lines
+
+    line = json.dumps(GOOD[0]).encode() + b"\n"
+    for pieces in ([b"\xef", b"\xbb", b"\xbf" + line], [b"\xef\xbb", b"\xbf" + line],
+                   [line[:1], line[1:2], line[2:]], [b"\xef", b"\xbb"]):
+        read, write = os.pipe()
+
+        def writer(fd: int = write, parts: list[bytes] = pieces) -> None:
+            for part in parts:
+                os.write(fd, part)
+                time.sleep(0.05)  # each its own read on the other end
+            os.close(fd)
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        try:
+            with open_lines(Path(f"/dev/fd/{read}")) as stream:
+                got = stream.read()
+        finally:
+            thread.join()
+            os.close(read)
+        expected = b"".join(pieces)
+        assert got == (expected[3:] if expected.startswith(b"\xef\xbb\xbf") else expected)
