@@ -21,6 +21,7 @@ class _AfterHead(io.RawIOBase):
         super().__init__()
         self.head = head
         self.raw = raw
+        self.name = raw.name
 
     def readable(self) -> bool:
         return True

@@ -145,6 +145,7 @@ class BatchConsumer:
             await self.settle(0)
         finally:
             committer.cancel()
+            await asyncio.gather(committer, return_exceptions=True)
 
     async def _loop(self, fetch: Callable[[], Awaitable[tuple[list[Record],
                                                                dict[TopicPartition, int]]]],
@@ -167,6 +168,10 @@ class BatchConsumer:
             records, offsets = self._assigned_only(records, offsets)
             if not records:
                 continue
+            if len(self.in_hand) >= 2 * self.in_flight:
+                # Commits lagging (the broker away, and `_commit` retrying): finished
+                # batches, and their records, must not pile up meanwhile.
+                await self.settle(self.in_flight)
             work = asyncio.ensure_future(finish(handle(records), log, "batch"))
             work.add_done_callback(lambda _: self.finished.set())
             self.in_hand.append((work, records, offsets))

@@ -28,6 +28,7 @@ class _Fetcher:
         self.paused_tps: set[TopicPartition] = set()
         self.fetches: list[dict[TopicPartition, list[SimpleNamespace]]] = []
         self.commits: list[dict[TopicPartition, int]] = []
+        self.commit_gate: asyncio.Event | None = None
 
     async def getmany(self, *partitions: TopicPartition, timeout_ms: int,
                       max_records: int) -> dict[TopicPartition, list[SimpleNamespace]]:
@@ -58,12 +59,14 @@ class _Fetcher:
         self.paused_tps.discard(tp)
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        if self.commit_gate is not None:  # the broker slow to answer
+            await self.commit_gate.wait()
         self.commits.append(dict(offsets))
 
 
 def _consumer(fetcher: _Fetcher, hold_for: float = 60, idle_ms: int = 100,
-              in_flight: int = 1) -> BatchConsumer:
-    consumer = BatchConsumer("127.0.0.1:1", "govmon-test", ["t"], max_records=10,
+              in_flight: int = 1, max_records: int = 10) -> BatchConsumer:
+    consumer = BatchConsumer("127.0.0.1:1", "govmon-test", ["t"], max_records=max_records,
                              idle_ms=idle_ms, session_timeout=10, retry_for=10, ordered=True,
                              hold_for=hold_for, in_flight=in_flight)
     consumer.consumer = fetcher  # type: ignore[assignment]
@@ -259,6 +262,7 @@ async def test_a_finished_batch_is_committed_at_once_while_the_fetch_waits_for_r
     finally:  # a consumer that fails the test must not hang it
         handle.release_all()
         run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
 
 
 async def test_a_slot_freed_takes_the_next_batch_while_a_later_one_still_runs() -> None:
@@ -287,3 +291,31 @@ async def test_a_slot_freed_takes_the_next_batch_while_a_later_one_still_runs() 
     finally:  # a consumer that fails the test must not hang it
         handle.release_all()
         run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
+
+
+async def test_finished_batches_do_not_pile_up_while_commits_lag() -> None:
+    fetcher = _Fetcher({A: 1}, {A: 0})
+    fetcher.commit_gate = asyncio.Event()
+    consumer = _consumer(fetcher, max_records=1)  # one batch of one record in flight
+    fetcher.highwaters[A] = 5
+    fetcher.fetches = [{A: _records(A, n, first=n - 1)} for n in range(1, 6)]
+    handle, stopping = _Holds(), asyncio.Event()
+    run = asyncio.ensure_future(consumer.run(handle, stopping,  # type: ignore[arg-type]
+                                             logging.getLogger("test")))
+    try:
+        await _until(lambda: len(handle.batches) == 3)
+        await asyncio.sleep(0.2)
+        # the first being committed, two finished waiting for it: the fourth waits
+        assert handle.batches == [[0], [1], [2]] and fetcher.commits == []
+        fetcher.commit_gate.set()
+        await _until(lambda: fetcher.commits[-1:] == [{A: 5}])
+        assert [offset for batch in handle.batches for offset in batch] == [0, 1, 2, 3, 4]
+        ends = [commit[A] for commit in fetcher.commits]
+        assert ends == sorted(set(ends)) and ends[0] == 1  # in fetch order, each once
+        stopping.set()
+        await asyncio.wait_for(run, 2)
+    finally:
+        fetcher.commit_gate.set()
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)

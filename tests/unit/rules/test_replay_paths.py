@@ -218,7 +218,7 @@ def test_a_byte_order_mark_split_across_a_pipes_first_writes_is_skipped() -> Non
         def writer(fd: int = write, parts: list[bytes] = pieces) -> None:
             for part in parts:
                 os.write(fd, part)
-                time.sleep(0.05)  # each its own read on the other end
+                time.sleep(0.2)  # each its own read on the other end
             os.close(fd)
 
         thread = threading.Thread(target=writer)
