@@ -43,11 +43,12 @@ class Settings(BaseSettings):
     # A batch is what the consumer has fetched, up to this many records: one database
     # transaction and one offset commit each.  Under load batches grow (throughput);
     # when idle each record goes at once (latency).
-    # 20,000: a batch spans fewer days of a denser year, and an item whose events fall
-    # into two batches is judged and written twice; with batches of 10,000 a year of
-    # 300,000 events cost timeliness ~30 % more per event than one of 100,000
-    # (docs/performance.md, twelfth and thirteenth sessions).
-    batch_size: int = 20_000  # timeliness, scoring
+    # 50,000: a batch spans fewer days of a denser or longer stream, and an item whose
+    # events fall into two batches is judged and written twice; with batches of 20,000
+    # a year of 300,000 events over 300 units cost timeliness ~20 % more per event
+    # than with 50,000, which hold ~120 MB more at their peak (docs/performance.md,
+    # twelfth to fourteenth sessions).
+    batch_size: int = 50_000  # timeliness, scoring
     # Batches timeliness works on at once: the next one is folded while the one before
     # waits for PostgreSQL and the broker (adapters.consumer; 1: one after the other).
     timeliness_in_flight: int = Field(default=2, ge=1, le=4)
