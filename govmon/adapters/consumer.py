@@ -53,6 +53,7 @@ def _stamp(record: Record) -> int:
 # aiokafka's record: topic, partition, offset, key, value, headers
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 Handle = Callable[[Sequence[Record]], Awaitable[None]]
+Fetch = Callable[[], Awaitable[tuple[list[Record], dict[TopicPartition, int]]]]
 
 
 class _Listener(ConsumerRebalanceListener):
@@ -147,9 +148,8 @@ class BatchConsumer:
             committer.cancel()
             await asyncio.gather(committer, return_exceptions=True)
 
-    async def _loop(self, fetch: Callable[[], Awaitable[tuple[list[Record],
-                                                               dict[TopicPartition, int]]]],
-                    handle: Handle, stopping: asyncio.Event, log: logging.Logger) -> None:
+    async def _loop(self, fetch: Fetch, handle: Handle, stopping: asyncio.Event,
+                    log: logging.Logger) -> None:
         while not stopping.is_set():
             records, offsets = await fetch()
             if not records:
