@@ -55,14 +55,12 @@ def open_lines(path: Path, buffering: int = -1) -> IO[bytes]:
             if not chunk:
                 break
             head += chunk
-        if head == UTF8_BOM:
-            head = b""
-        if not head or not raw.seekable():
-            source: io.RawIOBase = _AfterHead(head, raw) if head else raw
-        else:
-            raw.seek(0)  # a file: read from its start, at full speed
-            source = raw
-        return io.BufferedReader(source, size)
+        if head in (b"", UTF8_BOM):
+            return io.BufferedReader(raw, size)
+        if raw.seekable():  # a file: read from its start, at full speed
+            raw.seek(0)
+            return io.BufferedReader(raw, size)
+        return io.BufferedReader(_AfterHead(head, raw), size)
     except BaseException:
         raw.close()
         raise

@@ -20,7 +20,7 @@ while the broker says it holds more is waited for at most ``hold_for`` seconds.
 A rebalance runs in aiokafka's coordinator task, concurrently with a batch: the
 revocation waits for the batches in hand (and their commits) to finish, so no partition
 changes hands with work applied but not committed; what the merge held of it is dropped,
-and so is a batch fetched but not handed over yet (``run``).
+and so is a batch fetched but not handed over yet (``_loop``).
 """
 
 from __future__ import annotations
